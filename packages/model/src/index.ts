@@ -1,0 +1,5 @@
+export * from './frames.ts';
+export * from './keys.ts';
+export * from './s3-event.ts';
+export * from './schema.ts';
+export * from './videos.ts';

@@ -1,0 +1,205 @@
+/**
+ * The one source of truth for the pipeline state's shape: JSON Schemas (TypeBox) that the API validates
+ * and documents its routes with, and the TypeScript types that api, web and worker share.
+ */
+import { Type, type Static } from 'typebox';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+export const FrameLabelSchema = Type.Union([Type.Literal('10%'), Type.Literal('50%'), Type.Literal('95%')]);
+
+export const ThumbnailSchema = Type.Object({
+  key: Type.String(),
+  url: Type.String({ description: 'presigned GET URL, renewed before it expires' }),
+  frame: FrameLabelSchema,
+  source: Type.String({ description: "the video's S3 key" }),
+  lastModified: Type.String({ format: 'date-time' }),
+  size: Type.Integer({ minimum: 0 }),
+});
+export type Thumbnail = Static<typeof ThumbnailSchema>;
+
+export const QueuePointSchema = Type.Object({
+  time: Type.String({ format: 'date-time' }),
+  depth: Type.Integer({ minimum: 0 }),
+  inFlight: Type.Integer({ minimum: 0 }),
+});
+export type QueuePoint = Static<typeof QueuePointSchema>;
+
+export const QueueStateSchema = Type.Object({
+  depth: Type.Integer({ minimum: 0 }),
+  inFlight: Type.Integer({ minimum: 0 }),
+  dlqDepth: Type.Integer({ minimum: 0 }),
+  history: Type.Array(QueuePointSchema),
+});
+export type QueueState = Static<typeof QueueStateSchema>;
+
+export const PodPhaseSchema = Type.Union([
+  Type.Literal('Pending'),
+  Type.Literal('Running'),
+  Type.Literal('Succeeded'),
+  Type.Literal('Failed'),
+  Type.Literal('Unknown'),
+]);
+export type PodPhase = Static<typeof PodPhaseSchema>;
+
+export const PodSchema = Type.Object({
+  name: Type.String(),
+  status: PodPhaseSchema,
+  ready: Type.Boolean(),
+  restarts: Type.Integer({ minimum: 0 }),
+  startedAt: Nullable(Type.String({ format: 'date-time' })),
+  node: Nullable(Type.String()),
+  cpu: Nullable(Type.Number({ description: 'CPU in millicores' })),
+  memory: Nullable(Type.Number({ description: 'resident memory in bytes' })),
+});
+export type Pod = Static<typeof PodSchema>;
+
+export const JobStatusSchema = Type.Union([
+  Type.Literal('queued'),
+  Type.Literal('processing'),
+  Type.Literal('done'),
+  Type.Literal('failed'),
+]);
+export type JobStatus = Static<typeof JobStatusSchema>;
+
+export const JobSchema = Type.Object({
+  source: Type.String({ description: "the video's S3 key" }),
+  status: JobStatusSchema,
+  attempts: Type.Integer({ minimum: 0 }),
+  uploadedAt: Nullable(Type.String({ format: 'date-time' })),
+  startedAt: Nullable(Type.String({ format: 'date-time' })),
+  finishedAt: Nullable(Type.String({ format: 'date-time' })),
+  processingMs: Nullable(Type.Number({ description: 'time the last attempt took in the worker' })),
+  latencyMs: Nullable(Type.Number({ description: 'upload to all three thumbnails stored' })),
+  worker: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+});
+export type Job = Static<typeof JobSchema>;
+
+export const DlqEntrySchema = Type.Object({
+  messageId: Type.String(),
+  source: Nullable(Type.String()),
+  receiveCount: Type.Integer({ minimum: 0 }),
+  sentAt: Nullable(Type.String({ format: 'date-time' })),
+  error: Nullable(Type.String()),
+});
+export type DlqEntry = Static<typeof DlqEntrySchema>;
+
+export const MetricsSchema = Type.Object({
+  thumbnails: Type.Integer({ minimum: 0, description: 'thumbnails stored' }),
+  videosDone: Type.Integer({ minimum: 0 }),
+  videosFailed: Type.Integer({ minimum: 0 }),
+  queueDepth: Type.Integer({ minimum: 0 }),
+  inFlight: Type.Integer({ minimum: 0 }),
+  dlqDepth: Type.Integer({ minimum: 0 }),
+  podsRunning: Type.Integer({ minimum: 0 }),
+  podsTotal: Type.Integer({ minimum: 0 }),
+  storageBytes: Type.Integer({ minimum: 0, description: 'bytes under the thumbnail prefix' }),
+  throughputPerMinute: Type.Number({ minimum: 0, description: 'videos finished in the last minute' }),
+  latencyP50Ms: Nullable(Type.Number()),
+  latencyP95Ms: Nullable(Type.Number()),
+  processingP50Ms: Nullable(Type.Number()),
+});
+export type Metrics = Static<typeof MetricsSchema>;
+
+export const SourceStatusSchema = Type.Object({
+  ok: Type.Boolean(),
+  error: Nullable(Type.String()),
+  checkedAt: Nullable(Type.String({ format: 'date-time' })),
+});
+export type SourceStatus = Static<typeof SourceStatusSchema>;
+
+export const SourcesSchema = Type.Object({
+  sqs: SourceStatusSchema,
+  s3: SourceStatusSchema,
+  pods: SourceStatusSchema,
+});
+export type Sources = Static<typeof SourcesSchema>;
+
+export const PipelineStateSchema = Type.Object({
+  metrics: MetricsSchema,
+  queue: QueueStateSchema,
+  pods: Type.Array(PodSchema),
+  thumbnails: Type.Array(ThumbnailSchema, { description: 'the most recent thumbnails; page the rest' }),
+  jobs: Type.Array(JobSchema),
+  dlq: Type.Array(DlqEntrySchema),
+  sources: SourcesSchema,
+  generatedAt: Type.String({ format: 'date-time' }),
+});
+export type PipelineState = Static<typeof PipelineStateSchema>;
+
+/** Server → browser messages on `/ws`. The first is always a snapshot; the rest are small updates. */
+export const ServerMessageSchema = Type.Union([
+  Type.Object({ type: Type.Literal('snapshot'), state: PipelineStateSchema }),
+  Type.Object({ type: Type.Literal('queue'), queue: QueueStateSchema }),
+  Type.Object({ type: Type.Literal('pods'), pods: Type.Array(PodSchema) }),
+  Type.Object({
+    type: Type.Literal('thumbnails'),
+    added: Type.Array(ThumbnailSchema),
+    removed: Type.Array(Type.String()),
+  }),
+  Type.Object({ type: Type.Literal('job'), job: JobSchema }),
+  Type.Object({ type: Type.Literal('dlq'), dlq: Type.Array(DlqEntrySchema) }),
+  Type.Object({ type: Type.Literal('metrics'), metrics: MetricsSchema }),
+  Type.Object({ type: Type.Literal('sources'), sources: SourcesSchema }),
+  Type.Object({ type: Type.Literal('purged') }),
+  Type.Object({ type: Type.Literal('heartbeat'), time: Type.String({ format: 'date-time' }) }),
+  Type.Object({ type: Type.Literal('pong'), id: Type.Optional(Type.String({ maxLength: 64 })) }),
+  Type.Object({ type: Type.Literal('error'), message: Type.String() }),
+]);
+export type ServerMessage = Static<typeof ServerMessageSchema>;
+
+/** Browser → server messages on `/ws`. Anything else is answered with an `error` message. */
+export const ClientMessageSchema = Type.Union([
+  Type.Object({ type: Type.Literal('ping'), id: Type.Optional(Type.String({ maxLength: 64 })) }),
+  Type.Object({ type: Type.Literal('resync') }),
+]);
+export type ClientMessage = Static<typeof ClientMessageSchema>;
+
+export const ThumbnailRefSchema = Type.Object({
+  key: Type.String(),
+  frame: FrameLabelSchema,
+  size: Type.Integer({ minimum: 0 }),
+});
+
+/**
+ * Events that workers and API replicas publish to the events topic. Every API replica has its own queue
+ * subscribed to the topic, so each replica sees every event (fan-out).
+ */
+export const PipelineEventSchema = Type.Union([
+  Type.Object({
+    type: Type.Literal('job.queued'),
+    source: Type.String(),
+    time: Type.String({ format: 'date-time' }),
+  }),
+  Type.Object({
+    type: Type.Literal('job.started'),
+    source: Type.String(),
+    attempt: Type.Integer({ minimum: 1 }),
+    worker: Type.String(),
+    uploadedAt: Nullable(Type.String({ format: 'date-time' })),
+    time: Type.String({ format: 'date-time' }),
+  }),
+  Type.Object({
+    type: Type.Literal('job.done'),
+    source: Type.String(),
+    attempt: Type.Integer({ minimum: 1 }),
+    worker: Type.String(),
+    thumbnails: Type.Array(ThumbnailRefSchema),
+    uploadedAt: Nullable(Type.String({ format: 'date-time' })),
+    processingMs: Type.Number({ minimum: 0 }),
+    time: Type.String({ format: 'date-time' }),
+  }),
+  Type.Object({
+    type: Type.Literal('job.failed'),
+    source: Type.String(),
+    attempt: Type.Integer({ minimum: 1 }),
+    worker: Type.String(),
+    error: Type.String(),
+    final: Type.Boolean({ description: 'true when this was the last receive before the DLQ' }),
+    time: Type.String({ format: 'date-time' }),
+  }),
+  Type.Object({ type: Type.Literal('purged'), time: Type.String({ format: 'date-time' }) }),
+]);
+export type PipelineEvent = Static<typeof PipelineEventSchema>;

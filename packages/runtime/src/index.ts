@@ -1,0 +1,4 @@
+export * from './aws.ts';
+export * from './config.ts';
+export * from './logger.ts';
+export * from './media.ts';
