@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{apps,packages,infra,bench}/**/*.test.ts'],
+          include: ['**/*.test.ts'],
           exclude: ['**/node_modules/**', '**/*.e2e.test.ts', '**/.next/**'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
@@ -17,7 +17,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['{apps,packages}/**/*.e2e.test.ts'],
+          include: ['**/*.e2e.test.ts'],
           exclude: ['**/node_modules/**'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
