@@ -41,3 +41,18 @@ export function videoContentType(name: string): string | undefined {
   const ext = videoExtension(name);
   return ext && CONTENT_TYPES[ext];
 }
+
+/**
+ * Every upper/lower-case spelling of every video suffix. S3 notification suffix filters are case-sensitive,
+ * so matching "any case" exactly the AWS way means one filter rule per spelling (72 in all).
+ */
+export function videoSuffixVariants(): string[] {
+  const variants = (suffix: string): string[] => {
+    if (suffix === '') return [''];
+    const [first = '', rest] = [suffix[0], suffix.slice(1)];
+    const tails = variants(rest);
+    const heads = first.toLowerCase() === first.toUpperCase() ? [first] : [first.toLowerCase(), first.toUpperCase()];
+    return heads.flatMap((h) => tails.map((t) => h + t));
+  };
+  return VIDEO_EXTENSIONS.flatMap(variants);
+}
