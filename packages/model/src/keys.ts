@@ -8,7 +8,11 @@ export const DEFAULT_THUMBNAIL_PREFIX = 'thumbnails/';
  * Two videos never share a thumbnail key (clip.mp4 and clip.mov differ), and the source key and the
  * frame position can be read back from the thumbnail key alone.
  */
-export function thumbnailKey(sourceKey: string, frame: Frame, thumbnailPrefix = DEFAULT_THUMBNAIL_PREFIX): string {
+export function thumbnailKey(
+  sourceKey: string,
+  frame: Frame,
+  thumbnailPrefix = DEFAULT_THUMBNAIL_PREFIX,
+): string {
   return `${thumbnailPrefix}${sourceKey}/${frame.slug}.jpg`;
 }
 

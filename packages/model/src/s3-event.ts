@@ -87,7 +87,9 @@ function readJson(value: unknown, depth: number): QueueMessage {
 function readPlainKey(text: string): QueueMessage {
   const key = text.trim();
   if (key === '') return { kind: 'invalid', reason: 'body is empty' };
-  if (/[\u0000-\u001f\u007f]/.test(key)) return { kind: 'invalid', reason: 'plain key contains control characters' };
+  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(key))
+    return { kind: 'invalid', reason: 'plain key contains control characters' };
   if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) {
     return { kind: 'invalid', reason: `plain key is longer than ${MAX_KEY_BYTES} bytes` };
   }
@@ -114,7 +116,11 @@ export interface S3EventInput {
   key: string;
   size: number;
   eTag: string;
-  eventName: 'ObjectCreated:Put' | 'ObjectCreated:Copy' | 'ObjectCreated:CompleteMultipartUpload' | 'ObjectCreated:Post';
+  eventName:
+    | 'ObjectCreated:Put'
+    | 'ObjectCreated:Copy'
+    | 'ObjectCreated:CompleteMultipartUpload'
+    | 'ObjectCreated:Post';
   region: string;
   time?: Date;
   sequencer?: string;

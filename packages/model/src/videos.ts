@@ -51,7 +51,8 @@ export function videoSuffixVariants(): string[] {
     if (suffix === '') return [''];
     const [first = '', rest] = [suffix[0], suffix.slice(1)];
     const tails = variants(rest);
-    const heads = first.toLowerCase() === first.toUpperCase() ? [first] : [first.toLowerCase(), first.toUpperCase()];
+    const heads =
+      first.toLowerCase() === first.toUpperCase() ? [first] : [first.toLowerCase(), first.toUpperCase()];
     return heads.flatMap((h) => tails.map((t) => h + t));
   };
   return VIDEO_EXTENSIONS.flatMap(variants);

@@ -22,7 +22,11 @@ export function createAwsClients(config: Pick<PipelineConfig, 'region' | 'endpoi
   };
 }
 
-export async function resolveQueueUrl(sqs: SQSClient, url: string | undefined, name: string): Promise<string> {
+export async function resolveQueueUrl(
+  sqs: SQSClient,
+  url: string | undefined,
+  name: string,
+): Promise<string> {
   if (url) return url;
   const result = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
   if (!result.QueueUrl) throw new Error(`SQS did not return a URL for queue ${name}`);
@@ -30,7 +34,11 @@ export async function resolveQueueUrl(sqs: SQSClient, url: string | undefined, n
 }
 
 /** CreateTopic is idempotent and returns the ARN of an existing topic of that name. */
-export async function resolveTopicArn(sns: SNSClient, arn: string | undefined, name: string): Promise<string> {
+export async function resolveTopicArn(
+  sns: SNSClient,
+  arn: string | undefined,
+  name: string,
+): Promise<string> {
   if (arn) return arn;
   const result = await sns.send(new CreateTopicCommand({ Name: name }));
   if (!result.TopicArn) throw new Error(`SNS did not return an ARN for topic ${name}`);

@@ -69,14 +69,17 @@ export const env = {
   oneOf<const T extends string>(name: string, values: readonly T[], fallback: T): Field<T> {
     return (e) => {
       const value = raw(e, name) ?? fallback;
-      return (values as readonly string[]).includes(value) ? (value as T) : problem(name, values.join(' | '), value);
+      return (values as readonly string[]).includes(value)
+        ? (value as T)
+        : problem(name, values.join(' | '), value);
     };
   },
   /** A key prefix: non-empty, no leading slash, always ending in `/`. */
   prefix(name: string, fallback: string): Field<string> {
     return (e) => {
       const value = raw(e, name) ?? fallback;
-      if (value.startsWith('/') || value === '/') return problem(name, 'a key prefix such as "thumbnails/"', value);
+      if (value.startsWith('/') || value === '/')
+        return problem(name, 'a key prefix such as "thumbnails/"', value);
       return value.endsWith('/') ? value : `${value}/`;
     };
   },

@@ -28,7 +28,8 @@ function bundled(pkg: string): string | undefined {
 
 function resolve(envName: string, binary: string, pkg: string): string {
   const found = process.env[envName] || onPath(binary) || bundled(pkg);
-  if (!found) throw new Error(`${binary} not found: set ${envName}, install ${binary}, or npm install ${pkg}`);
+  if (!found)
+    throw new Error(`${binary} not found: set ${envName}, install ${binary}, or npm install ${pkg}`);
   return found;
 }
 
