@@ -1,0 +1,309 @@
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetBucketNotificationConfigurationCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts';
+import { silentLog } from './log.ts';
+import { ensurePipelineResources, type PipelineResourcesSpec } from './setup.ts';
+
+const spec: PipelineResourcesSpec = {
+  bucket: 'thumbnail-pipeline',
+  testSourceBucket: 'thumbnail-test-source',
+  uploadPrefix: 'uploads/',
+  queueName: 'thumbnail-jobs',
+  dlqName: 'thumbnail-jobs-dlq',
+  topicName: 'thumbnail-events',
+  maxReceiveCount: 3,
+  visibilityTimeoutSeconds: 30,
+};
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+function clientsFor(endpoint: string) {
+  return {
+    s3: new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials }),
+    sqs: new SQSClient({ endpoint, region: 'us-east-1', credentials }),
+    sns: new SNSClient({ endpoint, region: 'us-east-1', credentials }),
+  };
+}
+
+interface Received {
+  body: Record<string, unknown>;
+  record?: { eventName: string; s3: { object: { key: string; size: number; eTag: string } } };
+}
+
+/** Collects messages from the queue (deleting them) until `count` arrived, then waits `settleMs` for extras. */
+async function receive(
+  sqs: SQSClient,
+  queueUrl: string,
+  count: number,
+  settleMs = 1500,
+): Promise<Received[]> {
+  const messages: Message[] = [];
+  const deadline = Date.now() + 15_000;
+  let settleUntil = count === 0 ? Date.now() + settleMs : Infinity;
+  while (Date.now() < Math.min(deadline, settleUntil)) {
+    const result = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    for (const message of result.Messages ?? []) {
+      messages.push(message);
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+    if (messages.length >= count && settleUntil === Infinity) settleUntil = Date.now() + settleMs;
+  }
+  return messages.map((m) => {
+    const body = JSON.parse(m.Body ?? '{}') as Record<string, unknown>;
+    return { body, record: (body.Records as Received['record'][] | undefined)?.[0] };
+  });
+}
+
+function rawRequest(port: number, options: { method: string; path: string; host: string; body: string }) {
+  return new Promise<number>((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method,
+        path: options.path,
+        headers: { host: options.host },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+describe('local AWS endpoint (fauxqs behind the notification proxy)', () => {
+  let dataDir: string;
+  let emulator: AwsEmulator;
+  let clients: ReturnType<typeof clientsFor>;
+  let queueUrl: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'local-aws-'));
+    emulator = await startAwsEmulator({ dataDir, port: 0, region: 'us-east-1', log: silentLog });
+    clients = clientsFor(emulator.endpoint);
+    const resources = await ensurePipelineResources(clients, spec);
+    expect(resources.notificationApplied).toBe(true);
+    queueUrl = resources.queueUrl;
+  });
+
+  afterAll(async () => {
+    await emulator?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('sends one s3:TestEvent when the configuration is created, and none when setup runs again', async () => {
+    const first = await receive(clients.sqs, queueUrl, 1);
+    expect(first.map((m) => m.body.Event)).toEqual(['s3:TestEvent']);
+    expect(first[0]?.body.Bucket).toBe('thumbnail-pipeline');
+
+    const again = await ensurePipelineResources(clients, spec);
+    expect(again.notificationApplied).toBe(false);
+    expect(await receive(clients.sqs, queueUrl, 0)).toEqual([]);
+  });
+
+  it('returns the stored configuration: one queue configuration per suffix spelling under uploads/', async () => {
+    const config = await clients.s3.send(
+      new GetBucketNotificationConfigurationCommand({ Bucket: spec.bucket }),
+    );
+    expect(config.QueueConfigurations).toHaveLength(72);
+    const mp4 = config.QueueConfigurations?.find((c) => c.Id === 'video-upload.mP4');
+    expect(mp4?.Events).toEqual(['s3:ObjectCreated:*']);
+    expect(mp4?.Filter?.Key?.FilterRules).toEqual([
+      { Name: 'Prefix', Value: 'uploads/' },
+      { Name: 'Suffix', Value: '.mP4' },
+    ]);
+  });
+
+  it('notifies for videos under uploads/ in any case, and only those', async () => {
+    for (const key of [
+      'uploads/a.mp4',
+      'uploads/B.MOV',
+      'uploads/notes.txt',
+      'other/a.mp4',
+      'uploads/x.mp4.txt',
+    ]) {
+      await clients.s3.send(new PutObjectCommand({ Bucket: spec.bucket, Key: key, Body: `body of ${key}` }));
+    }
+    const messages = await receive(clients.sqs, queueUrl, 2);
+    expect(messages.map((m) => m.record?.s3.object.key).sort()).toEqual(['uploads/B.MOV', 'uploads/a.mp4']);
+    expect(messages.every((m) => m.record?.eventName === 'ObjectCreated:Put')).toBe(true);
+  });
+
+  it('sends the AWS event shape: key encoding, size, eTag, event name per write kind', async () => {
+    const key = 'uploads/my clip+1 é.mp4';
+    const put = await clients.s3.send(
+      new PutObjectCommand({ Bucket: spec.bucket, Key: key, Body: 'twelve bytes' }),
+    );
+    const [putEvent] = await receive(clients.sqs, queueUrl, 1);
+    expect(putEvent?.body).toMatchObject({
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventName: 'ObjectCreated:Put',
+        },
+      ],
+    });
+    expect(putEvent?.record?.s3.object).toMatchObject({
+      key: 'uploads/my+clip%2B1+%C3%A9.mp4',
+      size: 12,
+      eTag: put.ETag?.replaceAll('"', ''),
+    });
+
+    await clients.s3.send(
+      new CopyObjectCommand({
+        Bucket: spec.bucket,
+        Key: 'uploads/copy.webm',
+        CopySource: `${spec.bucket}/${encodeURIComponent(key)}`,
+      }),
+    );
+    const [copyEvent] = await receive(clients.sqs, queueUrl, 1);
+    expect(copyEvent?.record).toMatchObject({
+      eventName: 'ObjectCreated:Copy',
+      s3: { object: { key: 'uploads/copy.webm', size: 12 } },
+    });
+
+    const multipartKey = 'uploads/multi part.MKV';
+    const upload = await clients.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: spec.bucket, Key: multipartKey }),
+    );
+    const part = await clients.s3.send(
+      new UploadPartCommand({
+        Bucket: spec.bucket,
+        Key: multipartKey,
+        UploadId: upload.UploadId,
+        PartNumber: 1,
+        Body: 'x'.repeat(1000),
+      }),
+    );
+    expect(await receive(clients.sqs, queueUrl, 0)).toEqual([]);
+    await clients.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: spec.bucket,
+        Key: multipartKey,
+        UploadId: upload.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    const [completeEvent] = await receive(clients.sqs, queueUrl, 1);
+    const head = await clients.s3.send(new HeadObjectCommand({ Bucket: spec.bucket, Key: multipartKey }));
+    expect(completeEvent?.record).toMatchObject({
+      eventName: 'ObjectCreated:CompleteMultipartUpload',
+      s3: { object: { key: 'uploads/multi+part.MKV', size: 1000, eTag: head.ETag?.replaceAll('"', '') } },
+    });
+  });
+
+  it('notifies for virtual-hosted-style writes and browser form uploads', async () => {
+    const status = await rawRequest(emulator.port, {
+      method: 'PUT',
+      path: '/uploads/virtual.avi',
+      host: `${spec.bucket}.s3.localhost:${emulator.port}`,
+      body: 'virtual',
+    });
+    expect(status).toBe(200);
+    const [virtual] = await receive(clients.sqs, queueUrl, 1);
+    expect(virtual?.record).toMatchObject({
+      eventName: 'ObjectCreated:Put',
+      s3: { object: { key: 'uploads/virtual.avi' } },
+    });
+
+    const form = new FormData();
+    form.append('key', 'uploads/${filename}');
+    form.append('Content-Type', 'video/mp4');
+    form.append('file', new Blob(['form body']), 'from form.mp4');
+    const response = await fetch(`${emulator.endpoint}/${spec.bucket}`, { method: 'POST', body: form });
+    expect(response.status).toBe(204);
+    const [post] = await receive(clients.sqs, queueUrl, 1);
+    expect(post?.record).toMatchObject({
+      eventName: 'ObjectCreated:Post',
+      s3: { object: { key: 'uploads/from+form.mp4', size: 9 } },
+    });
+  });
+
+  it('answers CORS preflights so browsers can upload to presigned URLs', async () => {
+    const response = await fetch(`${emulator.endpoint}/${spec.bucket}/uploads/x.mp4`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-headers': 'content-type' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    expect(response.headers.get('access-control-allow-headers')).toBe('content-type');
+  });
+
+  it('rejects a configuration whose queue does not exist, keeping the old one', async () => {
+    await expect(
+      clients.s3.send(
+        new PutBucketNotificationConfigurationCommand({
+          Bucket: spec.bucket,
+          NotificationConfiguration: {
+            QueueConfigurations: [
+              { QueueArn: 'arn:aws:sqs:us-east-1:000000000000:missing', Events: ['s3:ObjectCreated:*'] },
+            ],
+          },
+        }),
+      ),
+    ).rejects.toThrow(/Unable to validate the following destination configurations/);
+    const config = await clients.s3.send(
+      new GetBucketNotificationConfigurationCommand({ Bucket: spec.bucket }),
+    );
+    expect(config.QueueConfigurations).toHaveLength(72);
+  });
+
+  it('streams a large upload through unchanged', async () => {
+    const body = Buffer.alloc(8 * 1024 * 1024, 7);
+    await clients.s3.send(new PutObjectCommand({ Bucket: spec.bucket, Key: 'uploads/big.ts', Body: body }));
+    const [event] = await receive(clients.sqs, queueUrl, 1);
+    expect(event?.record?.s3.object.size).toBe(body.length);
+    const got = await clients.s3.send(new GetObjectCommand({ Bucket: spec.bucket, Key: 'uploads/big.ts' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+  });
+
+  it('keeps queues, messages, objects and the notification configuration across a restart', async () => {
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: spec.bucket, Key: 'uploads/before.mp4', Body: 'before' }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await emulator.stop();
+
+    emulator = await startAwsEmulator({ dataDir, port: 0, region: 'us-east-1', log: silentLog });
+    clients = clientsFor(emulator.endpoint);
+    const resources = await ensurePipelineResources(clients, spec);
+    expect(resources.notificationApplied).toBe(false);
+    queueUrl = resources.queueUrl;
+
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: spec.bucket, Key: 'uploads/after.mp4', Body: 'after' }),
+    );
+    const messages = await receive(clients.sqs, queueUrl, 2);
+    expect(messages.map((m) => m.record?.s3.object.key).sort()).toEqual([
+      'uploads/after.mp4',
+      'uploads/before.mp4',
+    ]);
+    const before = await clients.s3.send(
+      new GetObjectCommand({ Bucket: spec.bucket, Key: 'uploads/before.mp4' }),
+    );
+    expect(await before.Body?.transformToString()).toBe('before');
+  });
+});

@@ -1,0 +1,105 @@
+/** Sends S3 event notification messages to SQS, as S3 itself would after an object is created. */
+import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { buildS3Event, buildS3TestEvent } from '@thumbs/model';
+import type { NotificationStore } from './notification-store.ts';
+import { matchesConfiguration, queueNameFromArn, type ObjectCreatedEvent } from './notifications.ts';
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export class Notifier {
+  readonly #endpoint: string;
+  readonly #store: NotificationStore;
+  readonly #s3: S3Client;
+  readonly #region: string;
+  readonly #sqsByRegion = new Map<string, SQSClient>();
+  #sequence = 0;
+
+  /** `endpoint` is the emulator itself, not the proxy, so deliveries never loop back through it. */
+  constructor(endpoint: string, store: NotificationStore, region: string) {
+    this.#endpoint = endpoint;
+    this.#store = store;
+    this.#region = region;
+    this.#s3 = new S3Client({ endpoint, region, forcePathStyle: true, credentials });
+  }
+
+  #sqs(region: string): SQSClient {
+    let client = this.#sqsByRegion.get(region);
+    if (!client) {
+      client = new SQSClient({ endpoint: this.#endpoint, region, credentials });
+      this.#sqsByRegion.set(region, client);
+    }
+    return client;
+  }
+
+  async bucketExists(bucket: string): Promise<boolean> {
+    try {
+      await this.#s3.send(new HeadBucketCommand({ Bucket: bucket }));
+      return true;
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+        return false;
+      throw error;
+    }
+  }
+
+  /** The queue URL for an ARN, or undefined when no such queue exists. */
+  async queueUrl(arn: string): Promise<string | undefined> {
+    const { region, account, name } = queueNameFromArn(arn);
+    try {
+      const result = await this.#sqs(region).send(
+        new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }),
+      );
+      return result.QueueUrl;
+    } catch (error) {
+      if (/NonExistentQueue|QueueDoesNotExist/.test((error as Error).name)) return undefined;
+      throw error;
+    }
+  }
+
+  async #send(arn: string, body: string): Promise<void> {
+    const url = await this.queueUrl(arn);
+    if (!url) throw new Error(`notification target queue ${arn} does not exist`);
+    await this.#sqs(queueNameFromArn(arn).region).send(
+      new SendMessageCommand({ QueueUrl: url, MessageBody: body }),
+    );
+  }
+
+  /** S3 sends one s3:TestEvent to each destination when a configuration is created or replaced. */
+  async sendTestEvents(bucket: string, arns: string[]): Promise<void> {
+    for (const arn of new Set(arns)) await this.#send(arn, buildS3TestEvent(bucket));
+  }
+
+  /** Delivers the event to every matching configuration's queue; returns how many messages were sent. */
+  async objectCreated(bucket: string, key: string, event: ObjectCreatedEvent): Promise<number> {
+    const targets = this.#store.get(bucket).filter((c) => matchesConfiguration(c, event, key));
+    if (targets.length === 0) return 0;
+    const head = await this.#s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const time = new Date();
+    // Sequencers order events for the same key; hex, growing with time.
+    const sequencer = (BigInt(time.getTime()) * 1000n + BigInt(this.#sequence++ % 1000))
+      .toString(16)
+      .toUpperCase()
+      .padStart(18, '0');
+    for (const target of targets) {
+      const body = buildS3Event({
+        bucket,
+        key,
+        size: head.ContentLength ?? 0,
+        eTag: head.ETag ?? '',
+        eventName: event,
+        region: this.#region,
+        time,
+        sequencer,
+        configurationId: target.id,
+      });
+      await this.#send(target.queueArn, body);
+    }
+    return targets.length;
+  }
+
+  close(): void {
+    this.#s3.destroy();
+    for (const client of this.#sqsByRegion.values()) client.destroy();
+  }
+}
