@@ -1,0 +1,21 @@
+import { hostname } from 'node:os';
+import { env, loadConfig, pipelineSpec, type ConfigOf } from '@thumbs/runtime';
+
+/** What the worker reads from the environment: the shared pipeline settings plus its own knobs. */
+export const workerSpec = {
+  ...pipelineSpec,
+  workerName: env.string('WORKER_NAME', hostname()),
+  waitSeconds: env.int('WORKER_WAIT_SECONDS', 20, { min: 0, max: 20 }),
+  visibilityTimeoutSeconds: env.int('WORKER_VISIBILITY_TIMEOUT', 60, { min: 3, max: 43_200 }),
+  shutdownGraceMs: env.int('WORKER_SHUTDOWN_GRACE_MS', 25_000, { min: 0, max: 3_600_000 }),
+  failureBackoffSeconds: env.int('FAILURE_BACKOFF_SECONDS', 10, { min: 0, max: 43_200 }),
+  thumbnailMaxWidth: env.int('THUMBNAIL_MAX_WIDTH', 640, { min: 16, max: 4096 }),
+  jpegQuality: env.int('THUMBNAIL_JPEG_QUALITY', 3, { min: 2, max: 31 }),
+  ffmpegTimeoutSeconds: env.int('FFMPEG_TIMEOUT_SECONDS', 600, { min: 5, max: 43_200 }),
+};
+
+export type WorkerConfig = ConfigOf<typeof workerSpec>;
+
+export function loadWorkerConfig(source: Record<string, string | undefined> = process.env): WorkerConfig {
+  return loadConfig(workerSpec, source);
+}

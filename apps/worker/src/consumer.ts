@@ -1,0 +1,164 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { parseQueueMessage } from '@thumbs/model';
+import type { Logger } from '@thumbs/runtime';
+import { runJob, type JobOutcome, type JobSettings } from './job.ts';
+import { setVisibility, startHeartbeat } from './visibility.ts';
+
+export interface ConsumerSettings {
+  sqs: SQSClient;
+  resolveQueueUrl: () => Promise<string>;
+  waitSeconds: number;
+  visibilityTimeoutSeconds: number;
+  failureBackoffSeconds: number;
+  job: JobSettings;
+  log: Logger;
+}
+
+export interface Consumer {
+  /** Polls and works one message at a time until stopped. */
+  run(): Promise<void>;
+  /** Stops polling; the current job may finish within graceMs, else it is aborted and its message released. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export function createConsumer(settings: ConsumerSettings): Consumer {
+  const { sqs, log } = settings;
+  const polling = new AbortController();
+  const working = new AbortController();
+  let running: Promise<void> = Promise.resolve();
+
+  /** Waits, or stops waiting as soon as the consumer is stopped. */
+  const pause = (ms: number) => sleep(ms, undefined, { signal: polling.signal }).catch(() => undefined);
+
+  async function queueUrl(): Promise<string | undefined> {
+    for (let attempt = 1; !polling.signal.aborted; attempt++) {
+      try {
+        return await settings.resolveQueueUrl();
+      } catch (error) {
+        log.error({ err: error, attempt }, 'cannot find the work queue yet; retrying');
+        await pause(Math.min(30_000, 500 * 2 ** attempt));
+      }
+    }
+    return undefined;
+  }
+
+  async function receive(url: string): Promise<Message[]> {
+    const result = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 1,
+        WaitTimeSeconds: settings.waitSeconds,
+        VisibilityTimeout: settings.visibilityTimeoutSeconds,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      }),
+      { abortSignal: polling.signal },
+    );
+    return result.Messages ?? [];
+  }
+
+  async function remove(url: string, message: Message, messageLog: Logger): Promise<void> {
+    try {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }));
+    } catch (error) {
+      messageLog.error({ err: error }, 'could not delete the message; it will be delivered again');
+    }
+  }
+
+  async function makeVisible(
+    url: string,
+    message: Message,
+    seconds: number,
+    messageLog: Logger,
+  ): Promise<void> {
+    try {
+      await setVisibility(sqs, url, message.ReceiptHandle ?? '', seconds);
+    } catch (error) {
+      messageLog.error({ err: error, seconds }, 'could not change the message visibility');
+    }
+  }
+
+  async function handle(url: string, message: Message): Promise<void> {
+    const attempt = Number(message.Attributes?.ApproximateReceiveCount ?? 1) || 1;
+    const messageLog = log.child({ messageId: message.MessageId, attempt });
+    const parsed = parseQueueMessage(message.Body ?? '');
+    if (parsed.kind === 'test-event') {
+      messageLog.info({ bucket: parsed.bucket }, 'S3 test event; deleting it');
+      return remove(url, message, messageLog);
+    }
+    if (parsed.kind === 'invalid') {
+      // No retry can make a body readable: drop it rather than let it sit in the DLQ as a failed video.
+      messageLog.warn(
+        { reason: parsed.reason, body: message.Body?.slice(0, 500) },
+        'dropping unreadable message',
+      );
+      return remove(url, message, messageLog);
+    }
+    const heartbeat = startHeartbeat(
+      sqs,
+      url,
+      message.ReceiptHandle ?? '',
+      settings.visibilityTimeoutSeconds,
+      messageLog,
+    );
+    const outcomes: JobOutcome[] = [];
+    try {
+      for (const object of parsed.objects)
+        outcomes.push(await runJob(settings.job, object, attempt, working.signal));
+    } catch (error) {
+      await heartbeat.stop();
+      messageLog.warn({ err: error }, 'job interrupted by shutdown; releasing the message');
+      return makeVisible(url, message, 0, messageLog);
+    }
+    await heartbeat.stop();
+    if (outcomes.includes('failed')) {
+      return makeVisible(url, message, settings.failureBackoffSeconds, messageLog);
+    }
+    return remove(url, message, messageLog);
+  }
+
+  async function loop(): Promise<void> {
+    const url = await queueUrl();
+    if (!url) return;
+    log.info({ queueUrl: url }, 'polling the work queue');
+    let errors = 0;
+    while (!polling.signal.aborted) {
+      let messages: Message[];
+      try {
+        messages = await receive(url);
+        errors = 0;
+      } catch (error) {
+        if (polling.signal.aborted) break;
+        errors++;
+        log.error({ err: error }, 'could not receive messages; retrying');
+        await pause(Math.min(30_000, 500 * 2 ** errors));
+        continue;
+      }
+      for (const message of messages) {
+        if (polling.signal.aborted) await makeVisible(url, message, 0, log);
+        else await handle(url, message);
+      }
+    }
+  }
+
+  return {
+    run() {
+      running = loop();
+      return running;
+    },
+    async stop(graceMs) {
+      polling.abort();
+      const deadline = setTimeout(() => working.abort(new Error('shutdown grace period is over')), graceMs);
+      try {
+        await running;
+      } finally {
+        clearTimeout(deadline);
+      }
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FRAMES } from '@thumbs/model';
+import { extractFrames, MediaError, probeVideo, seekTimes } from './ffmpeg.ts';
+import { decodeGray, makeAudioOnly, makeNumberedClip, readFrameNumber } from './testing/clips.ts';
+
+let dir: string;
+const media = (name: string) => ({ name, timeoutMs: 30_000, maxWidth: 640, quality: 3 });
+const fractions = FRAMES.map((f) => f.fraction);
+
+async function thumbnailsOf(input: string) {
+  const probe = await probeVideo(input, media(input));
+  const times = seekTimes(probe, fractions);
+  const outputs = ['a', 'b', 'c'].map((n) => join(dir, `${n}-${Date.now()}.jpg`));
+  await extractFrames(input, times, outputs, media(input));
+  return { probe, times, images: await Promise.all(outputs.map(decodeGray)) };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'worker-ffmpeg-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('frame extraction', () => {
+  it('takes the frames at 10, 50 and 95 % of the duration, to the frame', async () => {
+    // 10 fps × 4 s = frames 0…39: 10 % → frame 4, 50 % → 20, 95 % → 38.
+    const clip = join(dir, 'numbered.mp4');
+    await makeNumberedClip(clip, { seconds: 4 });
+    const { probe, images } = await thumbnailsOf(clip);
+    expect(probe.duration).toBeCloseTo(4, 1);
+    const frames = images.map(readFrameNumber);
+    expect(frames[0]).toBeGreaterThanOrEqual(3);
+    expect(frames[0]).toBeLessThanOrEqual(5);
+    expect(frames[1]).toBeGreaterThanOrEqual(19);
+    expect(frames[1]).toBeLessThanOrEqual(21);
+    expect(frames[2]).toBeGreaterThanOrEqual(37);
+    expect(frames[2]).toBeLessThanOrEqual(39);
+  });
+
+  it('is accurate between keyframes of a long-GOP clip with B-frames', async () => {
+    // 25 fps × 8 s, one keyframe every 8 s: every point needs decoding from the first keyframe on.
+    const clip = join(dir, 'long-gop.mp4');
+    await makeNumberedClip(clip, { seconds: 8, fps: 25, extra: ['-g', '200', '-bf', '2'] });
+    const { images } = await thumbnailsOf(clip);
+    const frames = images.map(readFrameNumber);
+    // 200 frames do not fit in 8 bits: the low 8 bits of 20, 100 and 190.
+    for (const [index, expected] of [20, 100, 190].entries()) {
+      expect(Math.abs((frames[index] ?? -99) - expected)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('turns rotated phone video upright', async () => {
+    const clip = join(dir, 'rotated.mp4');
+    await makeNumberedClip(clip, { seconds: 2, rotate: 90 });
+    const { probe, images } = await thumbnailsOf(clip);
+    expect([probe.width, probe.height]).toEqual([320, 240]);
+    for (const image of images) expect([image.width, image.height]).toEqual([240, 320]);
+  });
+
+  it('gives three frames of a 0.3 s clip, none past the last frame', async () => {
+    const clip = join(dir, 'short.mp4');
+    await makeNumberedClip(clip, { seconds: 0.3 });
+    const { probe, times, images } = await thumbnailsOf(clip);
+    expect(times.every((t) => t <= probe.lastFrameTime)).toBe(true);
+    expect(images.map(readFrameNumber)).toEqual([0, 1, 2]);
+  });
+
+  it('falls back to the last frame when a seek point lies past the end', async () => {
+    const clip = join(dir, 'two-seconds.mp4');
+    await makeNumberedClip(clip, { seconds: 2 });
+    const output = join(dir, 'past-end.jpg');
+    await extractFrames(clip, [5], [output], media(clip));
+    const image = await decodeGray(output);
+    expect(readFrameNumber(image)).toBe(19);
+  });
+
+  it('scales wide video down to the maximum width, keeping the aspect ratio', async () => {
+    const clip = join(dir, 'wide.mp4');
+    await makeNumberedClip(clip, { seconds: 1, size: '1280x720' });
+    const { images } = await thumbnailsOf(clip);
+    for (const image of images) expect([image.width, image.height]).toEqual([640, 360]);
+  });
+});
+
+describe('unreadable media', () => {
+  it('reports a file without a video stream', async () => {
+    const audio = join(dir, 'audio.m4a');
+    await makeAudioOnly(audio);
+    await expect(probeVideo(audio, media('uploads/audio.mp4'))).rejects.toThrow(
+      new MediaError('no video stream in uploads/audio.mp4'),
+    );
+  });
+
+  it('reports a corrupt file by name, not by its (secret-bearing) path', async () => {
+    const corrupt = join(dir, 'corrupt.mp4');
+    await writeFile(corrupt, Buffer.from('this is not a video at all'.repeat(100)));
+    const error = await probeVideo(corrupt, media('uploads/corrupt.mp4')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MediaError);
+    expect((error as Error).message).toMatch(/^ffprobe could not read uploads\/corrupt\.mp4: /);
+    expect((error as Error).message).not.toContain(dir);
+  });
+});

@@ -1,0 +1,123 @@
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { failureKey, type FailureRecord, type ObjectRef } from '@thumbs/model';
+import type { Logger } from '@thumbs/runtime';
+import type { PublishEvent } from './events.ts';
+import { existingThumbnails, headSource, makeThumbnails, type ThumbnailSettings } from './process-video.ts';
+
+export interface JobSettings {
+  s3: S3Client;
+  thumbnails: ThumbnailSettings;
+  /** The bucket of a source given without one (plain key bodies). */
+  defaultBucket: string;
+  failurePrefix: string;
+  worker: string;
+  maxReceiveCount: number;
+  publish: PublishEvent;
+  log: Logger;
+}
+
+/** done: thumbnails stored; failed: may succeed on a retry; gone: the source was deleted, nothing to do. */
+export type JobOutcome = 'done' | 'failed' | 'gone';
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isoTime(value: string | undefined): string | undefined {
+  const time = value === undefined ? NaN : Date.parse(value);
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
+/** Makes the three thumbnails of one video and tells the pipeline how it went. Throws only when aborted. */
+export async function runJob(
+  settings: JobSettings,
+  ref: ObjectRef,
+  attempt: number,
+  signal?: AbortSignal,
+): Promise<JobOutcome> {
+  const started = Date.now();
+  const bucket = ref.bucket ?? settings.defaultBucket;
+  const log = settings.log.child({ source: ref.key, bucket, attempt });
+  const common = { source: ref.key, attempt, worker: settings.worker };
+  try {
+    const source = await headSource(settings.s3, bucket, ref.key);
+    if (!source) {
+      const error = `source s3://${bucket}/${ref.key} no longer exists`;
+      log.warn(error);
+      await settings.publish({
+        type: 'job.failed',
+        ...common,
+        error,
+        final: true,
+        time: new Date().toISOString(),
+      });
+      return 'gone';
+    }
+    const uploadedAt = isoTime(ref.eventTime) ?? source.lastModified?.toISOString() ?? null;
+    log.info('job started');
+    await settings.publish({ type: 'job.started', ...common, uploadedAt, time: new Date().toISOString() });
+    const existing = await existingThumbnails(settings.thumbnails, source);
+    if (existing) log.info('thumbnails of this version already stored');
+    const thumbnails = existing ?? (await makeThumbnails(settings.thumbnails, source, signal));
+    await clearFailure(settings, ref.key, log);
+    const processingMs = Date.now() - started;
+    log.info({ processingMs, thumbnails: thumbnails.map((t) => t.key) }, 'job done');
+    await settings.publish({
+      type: 'job.done',
+      ...common,
+      thumbnails,
+      uploadedAt,
+      processingMs,
+      time: new Date().toISOString(),
+    });
+    return 'done';
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    const message = errorMessage(error);
+    const final = attempt >= settings.maxReceiveCount;
+    log.error({ err: error, final }, `job failed: ${message}`);
+    await recordFailure(
+      settings,
+      { source: ref.key, error: message, attempt, worker: settings.worker, time: new Date().toISOString() },
+      log,
+    );
+    await settings.publish({
+      type: 'job.failed',
+      ...common,
+      error: message,
+      final,
+      time: new Date().toISOString(),
+    });
+    return 'failed';
+  }
+}
+
+/** Writes failures/<source>.json so the API can show the last error beside the DLQ entry. */
+async function recordFailure(settings: JobSettings, record: FailureRecord, log: Logger): Promise<void> {
+  try {
+    await settings.s3.send(
+      new PutObjectCommand({
+        Bucket: settings.thumbnails.bucket,
+        Key: failureKey(record.source, settings.failurePrefix),
+        Body: JSON.stringify(record),
+        ContentType: 'application/json',
+      }),
+    );
+  } catch (error) {
+    log.warn({ err: error }, 'could not write the failure record');
+  }
+}
+
+/** A success makes an earlier attempt's failure record stale. */
+async function clearFailure(settings: JobSettings, source: string, log: Logger): Promise<void> {
+  try {
+    await settings.s3.send(
+      new DeleteObjectCommand({
+        Bucket: settings.thumbnails.bucket,
+        Key: failureKey(source, settings.failurePrefix),
+      }),
+    );
+  } catch (error) {
+    log.warn({ err: error }, 'could not remove an old failure record');
+  }
+}

@@ -1,0 +1,108 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import type { PipelineEvent } from '@thumbs/model';
+import type { AwsClients } from '@thumbs/runtime';
+
+export const REGION = 'us-east-1';
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+export function clientsFor(endpoint: string): AwsClients {
+  const common = { region: REGION, endpoint, credentials };
+  return {
+    s3: new S3Client({ ...common, forcePathStyle: true }),
+    sqs: new SQSClient(common),
+    sns: new SNSClient(common),
+  };
+}
+
+export interface Pipeline {
+  bucket: string;
+  queue: string;
+  queueUrl: string;
+  dlq: string;
+  dlqUrl: string;
+  topic: string;
+}
+
+/** The embedded AWS emulator on a random port, with SDK clients pointed at it. */
+export async function startEmulator(): Promise<{
+  server: FauxqsServer;
+  endpoint: string;
+  clients: AwsClients;
+}> {
+  const server = await startFauxqs({ port: 0, logger: false });
+  return { server, endpoint: server.address, clients: clientsFor(server.address) };
+}
+
+/**
+ * Bucket, work queue with its DLQ (redrive after maxReceiveCount), events topic and a queue subscribed to
+ * it (raw delivery) to watch what the worker publishes. Names end in `suffix`.
+ */
+export function createPipeline(server: FauxqsServer, suffix: string, maxReceiveCount = 3): Pipeline {
+  const bucket = `thumbnail-pipeline-${suffix}`;
+  const queue = `thumbnail-jobs-${suffix}`;
+  const dlq = `${queue}-dlq`;
+  const topic = `thumbnail-events-${suffix}`;
+  server.createBucket(bucket);
+  const dead = server.createQueue(dlq);
+  const work = server.createQueue(queue, {
+    attributes: {
+      VisibilityTimeout: '30',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dead.queueArn, maxReceiveCount }),
+    },
+  });
+  server.createTopic(topic);
+  server.createQueue(`${topic}-watch`);
+  server.subscribe({ topic, queue: `${topic}-watch`, attributes: { RawMessageDelivery: 'true' } });
+  return { bucket, queue, queueUrl: work.queueUrl, dlq, dlqUrl: dead.queueUrl, topic };
+}
+
+/** Environment for a worker of this pipeline (the worker's own config loader reads it). */
+export function workerEnv(endpoint: string, pipeline: Pipeline, extra: Record<string, string> = {}) {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    S3_BUCKET: pipeline.bucket,
+    SQS_QUEUE_NAME: pipeline.queue,
+    EVENTS_TOPIC_NAME: pipeline.topic,
+    WORKER_NAME: 'test-worker',
+    WORKER_WAIT_SECONDS: '1',
+    WORKER_VISIBILITY_TIMEOUT: '30',
+    FAILURE_BACKOFF_SECONDS: '0',
+    ...extra,
+  };
+}
+
+/** Every event the worker has published so far, oldest first (read without consuming). */
+export function publishedEvents(server: FauxqsServer, pipeline: Pipeline): PipelineEvent[] {
+  const ready = server.inspectQueue(`${pipeline.topic}-watch`)?.messages.ready ?? [];
+  return ready.map((m) => JSON.parse(m.body) as PipelineEvent);
+}
+
+/** Messages in a queue: visible, delayed and in flight. */
+export function queueMessages(server: FauxqsServer, queue: string) {
+  const messages = server.inspectQueue(queue)?.messages;
+  return [
+    ...(messages?.ready ?? []),
+    ...(messages?.delayed ?? []),
+    ...(messages?.inflight ?? []).map((entry) => entry.message),
+  ];
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after timeoutMs. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
