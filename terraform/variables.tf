@@ -1,0 +1,57 @@
+variable "region" {
+  description = "AWS region for every resource of the pipeline."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "project" {
+  description = "Name prefix for shared resources (cluster, roles, alarms)."
+  type        = string
+  default     = "thumbnail"
+}
+
+variable "bucket_name" {
+  description = "Main bucket: uploads/, thumbnails/ and failures/. Bucket names are global, so set it per account."
+  type        = string
+}
+
+variable "test_source_bucket_name" {
+  description = "Bucket holding the sample videos that the dashboard's Test Pipeline button copies into uploads/."
+  type        = string
+}
+
+variable "namespace" {
+  description = "Kubernetes namespace of the application (service accounts are bound to it)."
+  type        = string
+  default     = "thumbnail-pipeline"
+}
+
+variable "cluster_version" {
+  description = "EKS Kubernetes version."
+  type        = string
+  default     = "1.33"
+}
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC."
+  type        = string
+  default     = "10.40.0.0/16"
+}
+
+variable "upload_retention_days" {
+  description = "Days an uploaded video is kept before S3 expires it (its thumbnails stay)."
+  type        = number
+  default     = 30
+}
+
+variable "upload_allowed_origins" {
+  description = "Origins allowed to PUT presigned uploads from the browser (the dashboard's URL)."
+  type        = list(string)
+  default     = ["*"]
+}
+
+variable "max_receive_count" {
+  description = "Deliveries of a job before SQS moves it to the dead-letter queue."
+  type        = number
+  default     = 3
+}
