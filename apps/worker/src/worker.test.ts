@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import type { FauxqsServer } from 'fauxqs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildS3Event, buildS3TestEvent, failureKey, thumbnailKeys, type FailureRecord } from '@thumbs/model';
+import { createLogger, type AwsClients } from '@thumbs/runtime';
+import { loadWorkerConfig } from './config.ts';
+import type { Consumer } from './consumer.ts';
+import { makeAudioOnly, makeNumberedClip, makeTestClip } from './testing/clips.ts';
+import {
+  createPipeline,
+  publishedEvents,
+  queueMessages,
+  REGION,
+  startEmulator,
+  waitFor,
+  workerEnv,
+  type Pipeline,
+} from './testing/emulator.ts';
+import { createWorker } from './worker.ts';
+
+let server: FauxqsServer;
+let endpoint: string;
+let clients: AwsClients;
+let dir: string;
+const workers: Consumer[] = [];
+const log = createLogger('worker-test');
+log.level = process.env.TEST_LOG_LEVEL ?? 'silent';
+
+beforeAll(async () => {
+  ({ server, endpoint, clients } = await startEmulator());
+  dir = await mkdtemp(join(tmpdir(), 'worker-test-'));
+});
+
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((worker) => worker.stop(0)));
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function newPipeline(): Pipeline {
+  return createPipeline(server, randomUUID().slice(0, 8));
+}
+
+function startWorker(pipeline: Pipeline, extra: Record<string, string> = {}): void {
+  const worker = createWorker(loadWorkerConfig(workerEnv(endpoint, pipeline, extra)), clients, log);
+  workers.push(worker);
+  void worker.run();
+}
+
+/** Puts a file into S3 and queues the S3 event notification AWS would send for it. */
+async function upload(pipeline: Pipeline, key: string, file: string): Promise<void> {
+  const body = await readFile(file);
+  const put = await clients.s3.send(new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: body }));
+  const event = buildS3Event({
+    bucket: pipeline.bucket,
+    key,
+    size: body.length,
+    eTag: put.ETag ?? '',
+    eventName: 'ObjectCreated:Put',
+    region: REGION,
+  });
+  server.sendMessage(pipeline.queue, event);
+}
+
+async function listKeys(bucket: string, prefix: string): Promise<string[]> {
+  const result = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (result.Contents ?? []).map((object) => object.Key ?? '').sort();
+}
+
+async function clip(name: string, make: (path: string) => Promise<void>): Promise<string> {
+  const path = join(dir, name);
+  await make(path);
+  return path;
+}
+
+const doneSources = (pipeline: Pipeline) =>
+  publishedEvents(server, pipeline).flatMap((event) => (event.type === 'job.done' ? [event.source] : []));
+
+describe('worker', () => {
+  it('stores three thumbnails per video under keys that never collide, then deletes the message', async () => {
+    const pipeline = newPipeline();
+    const mp4 = await clip('clip.mp4', (path) => makeNumberedClip(path, { seconds: 2 }));
+    const mov = await clip('clip.mov', (path) => makeTestClip(path));
+    const odd = 'uploads/My Holiday + Café 日本 (1).mp4';
+    await upload(pipeline, 'uploads/clip.mp4', mp4);
+    await upload(pipeline, 'uploads/clip.mov', mov);
+    await upload(pipeline, odd, mp4);
+    startWorker(pipeline);
+
+    await waitFor(async () => doneSources(pipeline).length === 3);
+    const expected = ['uploads/clip.mp4', 'uploads/clip.mov', odd]
+      .flatMap((key) => thumbnailKeys(key))
+      .sort();
+    expect(await listKeys(pipeline.bucket, 'thumbnails/')).toEqual(expected);
+    expect(new Set(expected).size).toBe(9);
+    await waitFor(async () => queueMessages(server, pipeline.queue).length === 0);
+
+    const head = await clients.s3.send(
+      new HeadObjectCommand({ Bucket: pipeline.bucket, Key: thumbnailKeys(odd)[1] }),
+    );
+    expect(head.ContentType).toBe('image/jpeg');
+    expect(decodeURIComponent(head.Metadata?.source ?? '')).toBe(odd);
+    expect(head.Metadata?.frame).toBe('50%');
+    const images = await Promise.all(
+      thumbnailKeys('uploads/clip.mov').map(async (key) => {
+        const object = await clients.s3.send(new GetObjectCommand({ Bucket: pipeline.bucket, Key: key }));
+        return Buffer.from(await object.Body!.transformToByteArray()).toString('base64');
+      }),
+    );
+    expect(new Set(images).size).toBe(3);
+
+    const events = publishedEvents(server, pipeline).filter(
+      (event) => 'source' in event && event.source === odd,
+    );
+    expect(events.map((event) => event.type)).toEqual(['job.started', 'job.done']);
+    const done = events[1];
+    expect(done?.type === 'job.done' && done.thumbnails.map((t) => [t.key, t.frame])).toEqual([
+      [thumbnailKeys(odd)[0], '10%'],
+      [thumbnailKeys(odd)[1], '50%'],
+      [thumbnailKeys(odd)[2], '95%'],
+    ]);
+    expect(done?.type === 'job.done' && done.thumbnails.every((t) => t.size > 0)).toBe(true);
+    expect(done?.type === 'job.done' && done.uploadedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('gives the same three keys when a message is delivered twice, without redoing the work', async () => {
+    const pipeline = newPipeline();
+    const mp4 = await clip('twice.mp4', (path) => makeNumberedClip(path, { seconds: 1 }));
+    await upload(pipeline, 'uploads/twice.mp4', mp4);
+    startWorker(pipeline);
+    await waitFor(async () => doneSources(pipeline).length === 1);
+    const first = await clients.s3.send(
+      new HeadObjectCommand({ Bucket: pipeline.bucket, Key: thumbnailKeys('uploads/twice.mp4')[0] }),
+    );
+
+    await upload(pipeline, 'uploads/twice.mp4', mp4);
+    await waitFor(async () => doneSources(pipeline).length === 2);
+    expect(await listKeys(pipeline.bucket, 'thumbnails/')).toEqual(thumbnailKeys('uploads/twice.mp4').sort());
+    const second = await clients.s3.send(
+      new HeadObjectCommand({ Bucket: pipeline.bucket, Key: thumbnailKeys('uploads/twice.mp4')[0] }),
+    );
+    expect(second.LastModified).toEqual(first.LastModified);
+  });
+
+  it('records failures, retries quickly and lets bad videos reach the DLQ while good ones flow', async () => {
+    const pipeline = newPipeline();
+    const corrupt = join(dir, 'corrupt.mp4');
+    await writeFile(corrupt, Buffer.from('definitely not a video '.repeat(200)));
+    const audio = await clip('audio.m4a', makeAudioOnly);
+    const good = await clip('good.mp4', (path) => makeNumberedClip(path, { seconds: 1 }));
+    await upload(pipeline, 'uploads/corrupt.mp4', corrupt);
+    await upload(pipeline, 'uploads/audio-only.mp4', audio);
+    await upload(pipeline, 'uploads/good.mp4', good);
+    startWorker(pipeline);
+
+    await waitFor(async () => queueMessages(server, pipeline.dlq).length === 2);
+    expect(queueMessages(server, pipeline.queue)).toEqual([]);
+    expect(doneSources(pipeline)).toEqual(['uploads/good.mp4']);
+    const dead = queueMessages(server, pipeline.dlq).map((m) => JSON.parse(m.body).Records[0].s3.object.key);
+    expect(dead.sort()).toEqual(['uploads/audio-only.mp4', 'uploads/corrupt.mp4']);
+
+    const failed = publishedEvents(server, pipeline).flatMap((e) => (e.type === 'job.failed' ? [e] : []));
+    const audioFailures = failed.filter((e) => e.source === 'uploads/audio-only.mp4');
+    expect(audioFailures.map((e) => [e.attempt, e.final])).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
+    expect(audioFailures[0]?.error).toBe('no video stream in uploads/audio-only.mp4');
+    const corruptFailure = failed.find((e) => e.source === 'uploads/corrupt.mp4');
+    expect(corruptFailure?.error).toMatch(/^ffprobe could not read uploads\/corrupt\.mp4: /);
+    expect(corruptFailure?.error).not.toContain('X-Amz-Signature');
+
+    const record = await clients.s3.send(
+      new GetObjectCommand({ Bucket: pipeline.bucket, Key: failureKey('uploads/audio-only.mp4') }),
+    );
+    const failure = JSON.parse(await record.Body!.transformToString()) as FailureRecord;
+    expect(failure).toMatchObject({
+      source: 'uploads/audio-only.mp4',
+      error: 'no video stream in uploads/audio-only.mp4',
+      attempt: 3,
+      worker: 'test-worker',
+    });
+    expect(await listKeys(pipeline.bucket, 'thumbnails/')).toEqual(thumbnailKeys('uploads/good.mp4').sort());
+  });
+
+  it('keeps the message when the thumbnails cannot all be stored', async () => {
+    const pipeline = newPipeline();
+    const mp4 = await clip('unstored.mp4', (path) => makeNumberedClip(path, { seconds: 1 }));
+    await upload(pipeline, 'uploads/unstored.mp4', mp4);
+    // The source is found through the event's bucket; thumbnails go to a bucket that does not exist.
+    startWorker(pipeline, { S3_BUCKET: 'no-such-bucket', FAILURE_BACKOFF_SECONDS: '30' });
+
+    const failure = await waitFor(async () =>
+      publishedEvents(server, pipeline).find((event) => event.type === 'job.failed'),
+    );
+    expect(failure.type === 'job.failed' && failure.error).toMatch(
+      /could not upload thumbnails\/uploads\/unstored\.mp4\//,
+    );
+    expect(failure.type === 'job.failed' && failure.final).toBe(false);
+    const inflight = server.inspectQueue(pipeline.queue)?.messages.inflight ?? [];
+    expect(inflight.map((entry) => entry.message.approximateReceiveCount)).toEqual([1]);
+    // Backed off, not waiting out the whole visibility timeout.
+    expect(inflight[0]!.visibilityDeadline - Date.now()).toBeGreaterThan(20_000);
+    expect(await listKeys(pipeline.bucket, 'thumbnails/')).toEqual([]);
+  });
+
+  it('deletes S3 test events and unreadable messages, and reads plain keys and SNS envelopes', async () => {
+    const pipeline = newPipeline();
+    const mp4 = await clip('plain.mp4', (path) => makeNumberedClip(path, { seconds: 1 }));
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: pipeline.bucket, Key: 'uploads/plain.mp4', Body: await readFile(mp4) }),
+    );
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: pipeline.bucket,
+        Key: 'uploads/wrapped.mp4',
+        Body: await readFile(mp4),
+      }),
+    );
+    server.sendMessage(pipeline.queue, buildS3TestEvent(pipeline.bucket));
+    server.sendMessage(pipeline.queue, '{"not": "an event"');
+    server.sendMessage(pipeline.queue, 'uploads/plain.mp4');
+    const wrapped = buildS3Event({
+      bucket: pipeline.bucket,
+      key: 'uploads/wrapped.mp4',
+      size: 1,
+      eTag: 'x',
+      eventName: 'ObjectCreated:Put',
+      region: REGION,
+    });
+    server.sendMessage(pipeline.queue, JSON.stringify({ Type: 'Notification', Message: wrapped }));
+    server.sendMessage(pipeline.queue, 'uploads/deleted-before-processing.mp4');
+    startWorker(pipeline);
+
+    await waitFor(async () => queueMessages(server, pipeline.queue).length === 0);
+    expect(queueMessages(server, pipeline.dlq)).toEqual([]);
+    expect(doneSources(pipeline).sort()).toEqual(['uploads/plain.mp4', 'uploads/wrapped.mp4']);
+    const gone = publishedEvents(server, pipeline).find(
+      (e) => 'source' in e && e.source === 'uploads/deleted-before-processing.mp4',
+    );
+    expect(gone).toMatchObject({ type: 'job.failed', final: true });
+  });
+});
