@@ -203,3 +203,35 @@ export const PipelineEventSchema = Type.Union([
   Type.Object({ type: Type.Literal('purged'), time: Type.String({ format: 'date-time' }) }),
 ]);
 export type PipelineEvent = Static<typeof PipelineEventSchema>;
+
+/** REST shapes beyond the state itself (GET /api/thumbnails, the admin routes). */
+export const ThumbnailPageSchema = Type.Object({
+  items: Type.Array(ThumbnailSchema),
+  nextCursor: Nullable(
+    Type.String({ description: 'pass as `cursor` for the next page; null on the last page' }),
+  ),
+});
+export type ThumbnailPage = Static<typeof ThumbnailPageSchema>;
+
+export const UploadRequestSchema = Type.Object(
+  {
+    filename: Type.String({ minLength: 1, maxLength: 1024 }),
+    contentType: Type.String({ minLength: 1, maxLength: 128 }),
+    size: Type.Integer({ minimum: 1, description: 'bytes; the presigned URL accepts exactly this length' }),
+  },
+  { additionalProperties: false },
+);
+export type UploadRequest = Static<typeof UploadRequestSchema>;
+
+export const PresignedUploadSchema = Type.Object({
+  key: Type.String({ description: 'the object key the video will have under uploads/' }),
+  url: Type.String(),
+  method: Type.Literal('PUT'),
+  headers: Type.Record(Type.String(), Type.String()),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
+export type PresignedUpload = Static<typeof PresignedUploadSchema>;
+
+export const QueuedResultSchema = Type.Object({ queued: Type.Integer({ minimum: 0 }) });
+export const DeletedResultSchema = Type.Object({ deleted: Type.Integer({ minimum: 0 }) });
+export const MovedResultSchema = Type.Object({ moved: Type.Integer({ minimum: 0 }) });

@@ -1,0 +1,142 @@
+import { STATUS_CODES } from 'node:http';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createLogger, type AwsClients, type Logger } from '@thumbs/runtime';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { ApiConfig } from './config.ts';
+import { Pipeline } from './pipeline.ts';
+import { countRequests, createMetrics } from './prometheus.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { healthRoutes } from './routes/health.ts';
+import { prometheusRoutes } from './routes/prometheus.ts';
+import { stateRoutes } from './routes/state.ts';
+import { WsHub } from './ws/hub.ts';
+import { wsRoutes } from './ws/route.ts';
+
+export interface AppOptions {
+  config: ApiConfig;
+  logger?: Logger;
+  aws?: AwsClients;
+  kubeConfig?: KubeConfig;
+  eventsWaitSeconds?: number;
+  /** Start the sources when the server is ready (default); benchmarks drive them by hand. */
+  startSources?: boolean;
+}
+
+export interface App {
+  app: FastifyInstance;
+  pipeline: Pipeline;
+  hub: WsHub;
+}
+
+const BODY_LIMIT = 16 * 1024;
+const WS_MAX_PAYLOAD = 4 * 1024;
+
+function isAwsError(error: unknown): error is Error & { $metadata: unknown } {
+  return typeof error === 'object' && error !== null && '$metadata' in error;
+}
+
+/** The API: sources started on ready and stopped on close, every route with request and response schemas. */
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { config } = options;
+  const log = options.logger ?? createLogger('api');
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const pipeline = new Pipeline({
+    config,
+    log,
+    aws: options.aws,
+    kubeConfig: options.kubeConfig,
+    eventsWaitSeconds: options.eventsWaitSeconds,
+  });
+  const hub = new WsHub({
+    store: pipeline.store,
+    log: log.child({ part: 'ws' }),
+    heartbeatMs: config.heartbeatMs,
+  });
+  const metrics = createMetrics(pipeline.store, () => hub.stats);
+  for (const [service, client] of Object.entries(pipeline.aws)) {
+    countRequests(client, () => metrics.awsRequests.inc({ service }));
+  }
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) {
+      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply
+        .code(status)
+        .send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: error.message });
+    }
+    if (isAwsError(error)) {
+      request.log.warn({ err: error }, 'AWS request failed');
+      return reply
+        .code(502)
+        .send({ statusCode: 502, error: 'Bad Gateway', message: `AWS: ${error.message || error.name}` });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply
+      .code(500)
+      .send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unknown',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: false,
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  await app.register(cors, {
+    origin: config.dashboardOrigin,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+  });
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Thumbnail pipeline API', version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: WS_MAX_PAYLOAD } });
+
+  await app.register(healthRoutes, { pipeline, readyCacheMs: config.readyCacheMs });
+  await app.register(stateRoutes, { pipeline });
+  await app.register(adminRoutes, {
+    pipeline,
+    adminToken: config.adminToken,
+    rateLimit: config.adminRateLimit,
+  });
+  await app.register(prometheusRoutes, { registry: metrics.registry });
+  await app.register(wsRoutes, {
+    hub,
+    allowedOrigin: config.dashboardOrigin,
+    maxClientsPerIp: config.wsMaxClientsPerIp,
+  });
+
+  if (options.startSources !== false) app.addHook('onReady', async () => pipeline.start());
+  app.addHook('preClose', async () => hub.close());
+  app.addHook('onClose', async () => pipeline.stop());
+  return { app, pipeline, hub };
+}

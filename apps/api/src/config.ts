@@ -1,0 +1,29 @@
+import { env, loadConfig, pipelineSpec, type ConfigOf } from '@thumbs/runtime';
+
+/** Everything the API reads from the environment: the shared pipeline settings plus its own. */
+export const apiSpec = {
+  ...pipelineSpec,
+  port: env.int('API_PORT', 8000, { min: 0, max: 65535 }),
+  host: env.string('API_HOST', '0.0.0.0'),
+  adminToken: env.requiredString('ADMIN_TOKEN'),
+  dashboardOrigin: env.string('DASHBOARD_ORIGIN', 'http://localhost:3000'),
+  k8sNamespace: env.string('K8S_NAMESPACE', 'thumbnail-pipeline'),
+  podsEnabled: env.bool('PODS_ENABLED', true),
+  uploadMaxBytes: env.int('UPLOAD_MAX_BYTES', 5 * 1024 ** 3, { min: 1 }),
+  uploadUrlTtlSeconds: env.int('UPLOAD_URL_TTL_SECONDS', 900, { min: 60, max: 3600 }),
+  thumbnailUrlTtlSeconds: env.int('THUMBNAIL_URL_TTL_SECONDS', 3600, { min: 300, max: 604800 }),
+  snapshotThumbnails: env.int('SNAPSHOT_THUMBNAILS', 500, { min: 1, max: 5000 }),
+  recentJobs: env.int('RECENT_JOBS', 500, { min: 1, max: 10000 }),
+  queuePollMs: env.int('QUEUE_POLL_MS', 1000, { min: 100 }),
+  reconcileMinutes: env.int('RECONCILE_MINUTES', 30, { min: 1 }),
+  podMetricsMs: env.int('POD_METRICS_MS', 10000, { min: 1000 }),
+  heartbeatMs: env.int('WS_HEARTBEAT_MS', 20000, { min: 1000 }),
+  wsMaxClientsPerIp: env.int('WS_MAX_CLIENTS_PER_IP', 20, { min: 1 }),
+  readyCacheMs: env.int('READY_CACHE_MS', 30000, { min: 0 }),
+  adminRateLimit: env.int('ADMIN_RATE_LIMIT', 30, { min: 1 }),
+};
+export type ApiConfig = ConfigOf<typeof apiSpec>;
+
+export function loadApiConfig(source: Record<string, string | undefined> = process.env): ApiConfig {
+  return loadConfig(apiSpec, source);
+}

@@ -1,0 +1,169 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { PipelineEvent } from '@thumbs/model';
+import { createAwsClients, type AwsClients, type Logger } from '@thumbs/runtime';
+import type { ApiConfig } from './config.ts';
+import { Bucket } from './sources/bucket.ts';
+import { EventBus } from './sources/events.ts';
+import { PodSource } from './sources/pods.ts';
+import { PresignCache } from './sources/presign-cache.ts';
+import { QueueSource } from './sources/queues.ts';
+import { ThumbnailSource } from './sources/thumbnails.ts';
+import { StateStore } from './state/store.ts';
+
+export interface PipelineOptions {
+  config: ApiConfig;
+  log: Logger;
+  aws?: AwsClients;
+  kubeConfig?: KubeConfig;
+  /** Long-poll wait on the fan-out queue (20 s in production; tests stop faster with less). */
+  eventsWaitSeconds?: number;
+}
+
+const URL_RENEWAL_CHECK_MS = 60_000;
+
+/**
+ * Everything the API knows and does, wired together: the state store and the sources that keep it current
+ * (thumbnail index, queues, pods, the events fan-out), and the admin actions.
+ */
+export class Pipeline {
+  readonly config: ApiConfig;
+  readonly aws: AwsClients;
+  readonly store: StateStore;
+  readonly bucket: Bucket;
+  readonly thumbnails: ThumbnailSource;
+  readonly queues: QueueSource;
+  readonly events: EventBus;
+  readonly pods: PodSource | undefined;
+  private readonly log: Logger;
+  private lastPurge = 0;
+  private renewTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: PipelineOptions) {
+    const { config, log } = options;
+    this.config = config;
+    this.log = log;
+    this.aws = options.aws ?? createAwsClients(config);
+    const presign = new PresignCache({
+      s3: this.aws.s3,
+      bucket: config.bucket,
+      ttlSeconds: config.thumbnailUrlTtlSeconds,
+    });
+    this.store = new StateStore({
+      presign,
+      snapshotThumbnails: config.snapshotThumbnails,
+      recentJobs: config.recentJobs,
+    });
+    // Presigned uploads must not carry the SDK's default checksum of an empty body: sign with checksums
+    // only where S3 requires them, with the same endpoint and credentials as the main client.
+    const signer = new S3Client({
+      region: config.region,
+      endpoint: config.endpoint,
+      forcePathStyle: Boolean(config.endpoint),
+      credentials: this.aws.s3.config.credentials,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    this.bucket = new Bucket({ s3: this.aws.s3, signer, ...config });
+    this.thumbnails = new ThumbnailSource({
+      s3: this.aws.s3,
+      bucket: config.bucket,
+      thumbnailPrefix: config.thumbnailPrefix,
+      store: this.store,
+      reconcileMinutes: config.reconcileMinutes,
+      log: log.child({ source: 'thumbnails' }),
+    });
+    this.queues = new QueueSource({
+      sqs: this.aws.sqs,
+      ...config,
+      pollMs: config.queuePollMs,
+      store: this.store,
+      bucket: this.bucket,
+      log: log.child({ source: 'queues' }),
+    });
+    this.events = new EventBus({
+      sqs: this.aws.sqs,
+      sns: this.aws.sns,
+      topicArn: config.eventsTopicArn,
+      topicName: config.eventsTopicName,
+      waitSeconds: options.eventsWaitSeconds ?? 20,
+      onEvent: (event) => this.apply(event),
+      log: log.child({ source: 'events' }),
+    });
+    if (config.podsEnabled) {
+      try {
+        this.pods = new PodSource({
+          namespace: config.k8sNamespace,
+          metricsMs: config.podMetricsMs,
+          store: this.store,
+          log: log.child({ source: 'pods' }),
+          kubeConfig: options.kubeConfig,
+        });
+      } catch (error) {
+        this.store.setSource('pods', `no Kubernetes configuration: ${(error as Error).message}`);
+      }
+    } else {
+      this.store.setSource('pods', 'disabled (PODS_ENABLED=false)');
+    }
+  }
+
+  start(): void {
+    this.events.start();
+    this.thumbnails.start();
+    this.queues.start();
+    this.pods?.start();
+    this.renewTimer = setInterval(() => {
+      this.store.renewUrls().catch((error: unknown) => this.log.warn({ err: error }, 'URL renewal failed'));
+    }, URL_RENEWAL_CHECK_MS);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.renewTimer);
+    await Promise.all([this.thumbnails.stop(), this.queues.stop(), this.pods?.stop(), this.events.stop()]);
+    this.store.close();
+  }
+
+  /** Applies one pipeline event (from any replica or worker) to the state. */
+  async apply(event: PipelineEvent): Promise<void> {
+    const time = Date.parse(event.time);
+    if (event.type === 'purged') {
+      if (time <= this.lastPurge) return;
+      this.lastPurge = time;
+      this.store.purged();
+      return;
+    }
+    // Whatever happened before the last purge was deleted by it.
+    if (time < this.lastPurge) return;
+    const job = this.store.jobs.apply(event);
+    if (job) this.store.jobChanged(job);
+    if (event.type === 'job.done') await this.thumbnails.onJobDone(event);
+  }
+
+  /** Tells this replica and, through the topic, every other one. */
+  async announce(event: PipelineEvent): Promise<void> {
+    await this.apply(event);
+    await this.events.publish(event).catch((error: unknown) => {
+      this.log.warn(
+        { err: error, event: event.type },
+        'could not publish an event; other replicas will reconcile',
+      );
+    });
+  }
+
+  async purge(): Promise<number> {
+    const { uploadPrefix, thumbnailPrefix, failurePrefix } = this.config;
+    const deleted = await this.bucket.deleteUnder([uploadPrefix, thumbnailPrefix, failurePrefix]);
+    await this.announce({ type: 'purged', time: new Date().toISOString() });
+    return deleted;
+  }
+
+  async queueTestVideos(): Promise<number> {
+    const keys = await this.bucket.copyTestVideos();
+    const time = new Date().toISOString();
+    for (const key of keys) await this.announce({ type: 'job.queued', source: key, time });
+    return keys.length;
+  }
+
+  async redrive(): Promise<number> {
+    return this.queues.redrive();
+  }
+}

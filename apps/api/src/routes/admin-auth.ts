@@ -1,0 +1,24 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * An onRequest hook (before the body is even read) that lets a request through only with `Authorization: Bearer <token>`. Compares hashes in
+ * constant time (equal length, no early exit); the token itself is never logged.
+ */
+export function requireAdminToken(token: string) {
+  const expected = digest(token);
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
+    if (match?.[1] && timingSafeEqual(digest(match[1]), expected)) return;
+    reply.header('WWW-Authenticate', 'Bearer realm="thumbnail-pipeline admin"');
+    return reply.code(401).send({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: match
+        ? 'the admin token is not valid'
+        : 'admin routes need an Authorization: Bearer <ADMIN_TOKEN> header',
+    });
+  };
+}

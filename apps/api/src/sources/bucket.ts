@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { failureKey, isVideoKey, videoExtension, type FailureRecord } from '@thumbs/model';
+
+export interface BucketOptions {
+  s3: S3Client;
+  /** Signs upload URLs (configured without default checksums). */
+  signer: S3Client;
+  bucket: string;
+  uploadPrefix: string;
+  failurePrefix: string;
+  testSourceBucket: string;
+}
+
+export interface PresignedUpload {
+  key: string;
+  url: string;
+  method: 'PUT';
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+const MAX_NAME_LENGTH = 120;
+const COPY_CONCURRENCY = 4;
+
+/**
+ * A safe object name from a browser-supplied file name: the last path segment only, no control characters,
+ * no `..`, at most 120 characters, the video extension kept; a short random suffix makes every upload its own
+ * object (two people uploading `clip.mp4` never overwrite each other).
+ */
+export function safeUploadName(filename: string): string {
+  const extension = videoExtension(filename) ?? '';
+  const base = filename.split(/[/\\]/).pop() ?? '';
+  const stem = base
+    .slice(0, base.length - extension.length)
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/\.{2,}/g, '.')
+    .replace(/[^\p{L}\p{N} ._()-]/gu, '_')
+    .trim()
+    .slice(0, MAX_NAME_LENGTH - extension.length - 9)
+    .replace(/^[.\s]+|[.\s]+$/g, '');
+  return `${stem || 'video'}-${randomBytes(4).toString('hex')}${extension.toLowerCase()}`;
+}
+
+/** The bucket operations behind the admin routes, the DLQ errors and readiness. */
+export class Bucket {
+  private readonly options: BucketOptions;
+
+  constructor(options: BucketOptions) {
+    this.options = options;
+  }
+
+  /** A presigned PUT bound to the key, content type and content length: the browser can upload exactly that. */
+  async presignUpload(
+    file: { filename: string; contentType: string; size: number },
+    ttlSeconds: number,
+  ): Promise<PresignedUpload> {
+    const key = `${this.options.uploadPrefix}${safeUploadName(file.filename)}`;
+    const command = new PutObjectCommand({
+      Bucket: this.options.bucket,
+      Key: key,
+      ContentType: file.contentType,
+      ContentLength: file.size,
+    });
+    const url = await getSignedUrl(this.options.signer, command, {
+      expiresIn: ttlSeconds,
+      signableHeaders: new Set(['content-type', 'content-length']),
+    });
+    return {
+      key,
+      url,
+      method: 'PUT',
+      headers: { 'Content-Type': file.contentType },
+      expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
+    };
+  }
+
+  /** Copies every video of the test source bucket into uploads/ (each copy is a new upload event). */
+  async copyTestVideos(): Promise<string[]> {
+    const sources = (await this.listKeys(this.options.testSourceBucket, '')).filter(isVideoKey);
+    const copied: string[] = [];
+    const stamp = Date.now().toString(36);
+    const queue = [...sources];
+    const copyNext = async (): Promise<void> => {
+      for (let source = queue.shift(); source !== undefined; source = queue.shift()) {
+        const name = source.split('/').pop() ?? source;
+        const key = `${this.options.uploadPrefix}test-${stamp}/${name}`;
+        await this.options.s3.send(
+          new CopyObjectCommand({
+            Bucket: this.options.bucket,
+            Key: key,
+            CopySource: `${this.options.testSourceBucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
+          }),
+        );
+        copied.push(key);
+      }
+    };
+    await Promise.all(Array.from({ length: COPY_CONCURRENCY }, copyNext));
+    return copied;
+  }
+
+  /** Deletes every object under the prefixes, 1000 keys per DeleteObjects, every page; returns the count. */
+  async deleteUnder(prefixes: string[]): Promise<number> {
+    let deleted = 0;
+    for (const prefix of prefixes) {
+      for (;;) {
+        const page = await this.options.s3.send(
+          new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix, MaxKeys: 1000 }),
+        );
+        const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+        if (keys.length === 0) break;
+        const result = await this.options.s3.send(
+          new DeleteObjectsCommand({ Bucket: this.options.bucket, Delete: { Objects: keys, Quiet: true } }),
+        );
+        if (result.Errors?.length) {
+          const first = result.Errors[0];
+          throw new Error(
+            `could not delete ${result.Errors.length} objects (${first?.Key}: ${first?.Message})`,
+          );
+        }
+        deleted += keys.length;
+      }
+    }
+    return deleted;
+  }
+
+  /** The worker's record of why a video failed, if it wrote one. */
+  async readFailure(source: string): Promise<FailureRecord | undefined> {
+    try {
+      const object = await this.options.s3.send(
+        new GetObjectCommand({
+          Bucket: this.options.bucket,
+          Key: failureKey(source, this.options.failurePrefix),
+        }),
+      );
+      const record: unknown = JSON.parse((await object.Body?.transformToString()) ?? 'null');
+      if (
+        typeof record === 'object' &&
+        record !== null &&
+        typeof (record as FailureRecord).error === 'string'
+      ) {
+        return record as FailureRecord;
+      }
+      return undefined;
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.options.s3.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
+  }
+
+  private async listKeys(bucket: string, prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.options.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+}

@@ -1,0 +1,223 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { parseQueueMessage, type DlqEntry } from '@thumbs/model';
+import { resolveQueueUrl, type Logger } from '@thumbs/runtime';
+import type { StateStore } from '../state/store.ts';
+import type { Bucket } from './bucket.ts';
+import { errorMessage, Poller } from './poller.ts';
+
+const DLQ_LIST_LIMIT = 100;
+const PEEK_VISIBILITY_SECONDS = 30;
+
+export interface QueueSourceOptions {
+  sqs: SQSClient;
+  queueUrl?: string;
+  queueName: string;
+  dlqUrl?: string;
+  dlqName: string;
+  pollMs: number;
+  store: StateStore;
+  bucket: Bucket;
+  log: Logger;
+}
+
+/** The source video a queue message is about, whatever the body's shape. */
+function sourceOf(message: Message): string | null {
+  const parsed = parseQueueMessage(message.Body ?? '');
+  return parsed.kind === 'objects' ? (parsed.objects[0]?.key ?? null) : null;
+}
+
+/**
+ * Work queue and DLQ figures (GetQueueAttributes on a short interval), the DLQ's messages (read only when
+ * its depth changes), and redrive.
+ */
+export class QueueSource {
+  private readonly options: QueueSourceOptions;
+  private readonly poller: Poller;
+  private urls: { queue: string; dlq: string } | undefined;
+  private lastDlqDepth = -1;
+  private readonly failureErrors = new Map<string, string>();
+
+  constructor(options: QueueSourceOptions) {
+    this.options = options;
+    this.poller = new Poller({
+      name: 'queues',
+      intervalMs: options.pollMs,
+      run: () => this.poll(),
+      onError: (error, retryInMs) => {
+        options.store.setSource('sqs', errorMessage(error));
+        options.log.warn({ err: error, retryInMs }, 'queue poll failed');
+      },
+      maxBackoffMs: 30_000,
+    });
+  }
+
+  start(): void {
+    this.poller.start();
+  }
+
+  stop(): Promise<void> {
+    return this.poller.stop();
+  }
+
+  /** Polls now: after an admin action, the dashboard follows at once. */
+  refresh(): Promise<void> {
+    return this.poller.runNow();
+  }
+
+  async ping(): Promise<void> {
+    const urls = await this.resolve();
+    await this.depth(urls.queue);
+  }
+
+  /** Moves every DLQ message back to the work queue, ten at a time: send first, delete only what was sent. */
+  async redrive(): Promise<number> {
+    const { sqs } = this.options;
+    const urls = await this.resolve();
+    let moved = 0;
+    for (;;) {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: urls.dlq,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 60,
+          WaitTimeSeconds: 0,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      const messages = received.Messages ?? [];
+      if (messages.length === 0) break;
+      const sent = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: urls.queue,
+          Entries: messages.map((m, i) => ({
+            Id: String(i),
+            MessageBody: m.Body ?? '',
+            MessageAttributes: m.MessageAttributes,
+          })),
+        }),
+      );
+      const ok = new Set((sent.Successful ?? []).map((s) => s.Id));
+      const toDelete = messages.flatMap((m, i) =>
+        ok.has(String(i)) && m.ReceiptHandle ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle }] : [],
+      );
+      if (toDelete.length > 0) {
+        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: urls.dlq, Entries: toDelete }));
+      }
+      moved += toDelete.length;
+      if (sent.Failed?.length)
+        throw new Error(`redrive stopped: ${sent.Failed[0]?.Message ?? 'send failed'}`);
+    }
+    this.lastDlqDepth = -1;
+    await this.refresh();
+    return moved;
+  }
+
+  private async resolve(): Promise<{ queue: string; dlq: string }> {
+    if (this.urls) return this.urls;
+    const { sqs, queueUrl, queueName, dlqUrl, dlqName } = this.options;
+    this.urls = {
+      queue: await resolveQueueUrl(sqs, queueUrl, queueName),
+      dlq: await resolveQueueUrl(sqs, dlqUrl, dlqName),
+    };
+    return this.urls;
+  }
+
+  private async depth(url: string): Promise<{ visible: number; inFlight: number }> {
+    const result = await this.options.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return {
+      visible: Number(result.Attributes?.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(result.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+    };
+  }
+
+  private async poll(): Promise<void> {
+    const urls = await this.resolve();
+    const [queue, dlq] = await Promise.all([this.depth(urls.queue), this.depth(urls.dlq)]);
+    const dlqDepth = dlq.visible + dlq.inFlight;
+    this.options.store.setQueue({ depth: queue.visible, inFlight: queue.inFlight, dlqDepth });
+    this.options.store.setSource('sqs', null);
+    if (dlqDepth !== this.lastDlqDepth) {
+      this.lastDlqDepth = dlqDepth;
+      this.options.store.setDlq(dlqDepth === 0 ? [] : await this.listDlq(urls.dlq));
+    }
+  }
+
+  /** Peeks at up to 100 DLQ messages (received, then made visible again at once). */
+  private async listDlq(url: string): Promise<DlqEntry[]> {
+    const { sqs } = this.options;
+    const seen = new Map<string, Message>();
+    for (let round = 0; seen.size < DLQ_LIST_LIMIT && round < DLQ_LIST_LIMIT / 10; round++) {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: PEEK_VISIBILITY_SECONDS,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        }),
+      );
+      const fresh = (received.Messages ?? []).filter((m) => m.MessageId && !seen.has(m.MessageId));
+      if (fresh.length === 0) break;
+      for (const message of fresh) seen.set(message.MessageId as string, message);
+    }
+    const handles = [...seen.values()].flatMap((m) => (m.ReceiptHandle ? [m.ReceiptHandle] : []));
+    for (let i = 0; i < handles.length; i += 10) {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: url,
+          Entries: handles
+            .slice(i, i + 10)
+            .map((h, j) => ({ Id: String(j), ReceiptHandle: h, VisibilityTimeout: 0 })),
+        }),
+      );
+    }
+    return Promise.all(
+      [...seen.values()].map(async (message) => {
+        const source = sourceOf(message);
+        const sentAt = Number(message.Attributes?.SentTimestamp);
+        return {
+          messageId: message.MessageId as string,
+          source,
+          // This peek counted as one more receive: report the count from before it.
+          receiveCount: Math.max(0, Number(message.Attributes?.ApproximateReceiveCount ?? 1) - 1),
+          sentAt: Number.isFinite(sentAt) && sentAt > 0 ? new Date(sentAt).toISOString() : null,
+          error: source ? await this.lastError(source) : null,
+        };
+      }),
+    );
+  }
+
+  /** The last error for a video: from its job.failed event if this replica saw one, else the worker's record. */
+  private async lastError(source: string): Promise<string | null> {
+    const job = this.options.store.jobs.list().find((j) => j.source === source);
+    if (job?.error) return job.error;
+    const known = this.failureErrors.get(source);
+    if (known) return known;
+    try {
+      const error = (await this.options.bucket.readFailure(source))?.error ?? null;
+      if (error === null) return null;
+      this.failureErrors.set(source, error);
+      if (this.failureErrors.size > DLQ_LIST_LIMIT * 2) {
+        const oldest = this.failureErrors.keys().next().value;
+        if (oldest !== undefined) this.failureErrors.delete(oldest);
+      }
+      return error;
+    } catch (error) {
+      this.options.log.warn({ err: error, source }, 'could not read failure record');
+      return null;
+    }
+  }
+}

@@ -1,0 +1,221 @@
+import type {
+  DlqEntry,
+  Job,
+  Metrics,
+  PipelineState,
+  Pod,
+  QueueState,
+  ServerMessage,
+  Sources,
+  Thumbnail,
+} from '@thumbs/model';
+import type { PresignCache } from '../sources/presign-cache.ts';
+import { JobTracker } from './jobs.ts';
+import { QueueHistory } from './queue-history.ts';
+import { ThumbnailIndex, type IndexEntry } from './thumbnail-index.ts';
+
+export type SourceName = keyof Sources;
+export type Listener = (message: ServerMessage) => void;
+
+const METRICS_DEBOUNCE_MS = 100;
+
+/**
+ * The pipeline state this replica knows, kept current by the sources. Every change is announced to the
+ * listeners as the small ServerMessage that describes it (the WebSocket hub forwards them); the full state
+ * is only assembled for a snapshot.
+ */
+export class StateStore {
+  readonly index = new ThumbnailIndex();
+  readonly jobs: JobTracker;
+  readonly history = new QueueHistory();
+  readonly presign: PresignCache;
+  private readonly snapshotThumbnails: number;
+  private readonly listeners = new Set<Listener>();
+  private queueNow = { depth: 0, inFlight: 0, dlqDepth: 0 };
+  private podList: Pod[] = [];
+  private dlqList: DlqEntry[] = [];
+  private sourceStatus: Sources = {
+    sqs: { ok: false, error: 'not checked yet', checkedAt: null },
+    s3: { ok: false, error: 'not checked yet', checkedAt: null },
+    pods: { ok: false, error: 'not checked yet', checkedAt: null },
+  };
+  private metricsTimer: NodeJS.Timeout | undefined;
+  private lastMetrics = '';
+
+  constructor(options: { presign: PresignCache; snapshotThumbnails: number; recentJobs: number }) {
+    this.presign = options.presign;
+    this.snapshotThumbnails = options.snapshotThumbnails;
+    this.jobs = new JobTracker(options.recentJobs);
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get queue(): QueueState {
+    return { ...this.queueNow, history: this.history.list() };
+  }
+
+  get pods(): Pod[] {
+    return this.podList;
+  }
+
+  get dlq(): DlqEntry[] {
+    return this.dlqList;
+  }
+
+  get sources(): Sources {
+    return this.sourceStatus;
+  }
+
+  setQueue(sample: { depth: number; inFlight: number; dlqDepth: number }, now = Date.now()): void {
+    const grew = this.history.record({ depth: sample.depth, inFlight: sample.inFlight }, now);
+    const changed =
+      sample.depth !== this.queueNow.depth ||
+      sample.inFlight !== this.queueNow.inFlight ||
+      sample.dlqDepth !== this.queueNow.dlqDepth;
+    this.queueNow = { ...sample };
+    if (changed || grew) this.emit({ type: 'queue', queue: this.queue });
+    // Also lets time-based figures (throughput over the last minute) decay while nothing happens.
+    this.scheduleMetrics();
+  }
+
+  setPods(pods: Pod[]): void {
+    if (JSON.stringify(pods) === JSON.stringify(this.podList)) return;
+    this.podList = pods;
+    this.emit({ type: 'pods', pods });
+    this.scheduleMetrics();
+  }
+
+  setDlq(entries: DlqEntry[]): void {
+    if (JSON.stringify(entries) === JSON.stringify(this.dlqList)) return;
+    this.dlqList = entries;
+    this.emit({ type: 'dlq', dlq: entries });
+  }
+
+  /** Records a source's health; announces it only when it turns healthy or unhealthy, or its error changes. */
+  setSource(name: SourceName, error: string | null): void {
+    const previous = this.sourceStatus[name];
+    const next = { ok: error === null, error, checkedAt: new Date().toISOString() };
+    this.sourceStatus = { ...this.sourceStatus, [name]: next };
+    if (previous.ok !== next.ok || previous.error !== next.error) {
+      this.emit({ type: 'sources', sources: this.sourceStatus });
+    }
+  }
+
+  jobChanged(job: Job): void {
+    this.emit({ type: 'job', job });
+    this.scheduleMetrics();
+  }
+
+  /** Announces index changes (the index is already updated) with fresh URLs for what was added. */
+  async thumbnailsChanged(added: IndexEntry[], removed: string[]): Promise<void> {
+    if (added.length === 0 && removed.length === 0) return;
+    for (const key of removed) this.presign.forget(key);
+    this.emit({ type: 'thumbnails', added: await this.toThumbnails(added), removed });
+    this.scheduleMetrics();
+  }
+
+  /** The index was (re)built: clients that connected before get its newest thumbnails. */
+  async indexLoaded(): Promise<void> {
+    this.emit({ type: 'thumbnails', added: await this.recentThumbnails(), removed: [] });
+    this.scheduleMetrics();
+  }
+
+  /** Everything under the prefixes is gone: forget it all and tell every client at once. */
+  purged(): void {
+    this.index.clear();
+    this.presign.clear();
+    this.jobs.clear();
+    this.dlqList = [];
+    this.emit({ type: 'purged' });
+    this.emit({ type: 'dlq', dlq: [] });
+    this.emitMetrics();
+  }
+
+  metrics(now = Date.now()): Metrics {
+    const figures = this.jobs.figures(now);
+    return {
+      thumbnails: this.index.count,
+      videosDone: this.index.videos,
+      videosFailed: figures.videosFailed,
+      queueDepth: this.queueNow.depth,
+      inFlight: this.queueNow.inFlight,
+      dlqDepth: this.queueNow.dlqDepth,
+      podsRunning: this.podList.filter((p) => p.status === 'Running').length,
+      podsTotal: this.podList.length,
+      storageBytes: this.index.bytes,
+      throughputPerMinute: figures.throughputPerMinute,
+      latencyP50Ms: figures.latencyP50Ms,
+      latencyP95Ms: figures.latencyP95Ms,
+      processingP50Ms: figures.processingP50Ms,
+    };
+  }
+
+  async toThumbnails(entries: IndexEntry[]): Promise<Thumbnail[]> {
+    return Promise.all(
+      entries.map(async (entry) => ({
+        key: entry.key,
+        url: (await this.presign.get(entry.key)).url,
+        frame: entry.frame,
+        source: entry.source,
+        lastModified: new Date(entry.lastModified).toISOString(),
+        size: entry.size,
+      })),
+    );
+  }
+
+  /** The newest thumbnails the snapshot carries (the rest are paged through the REST API). */
+  recentThumbnails(): Promise<Thumbnail[]> {
+    return this.toThumbnails(this.index.recent(this.snapshotThumbnails));
+  }
+
+  /** Re-signs the snapshot's URLs that are due for renewal and pushes them, so open dashboards never expire. */
+  async renewUrls(now = Date.now()): Promise<number> {
+    const due = this.index
+      .recent(this.snapshotThumbnails)
+      .filter((e) => this.presign.needsRenewal(e.key, now));
+    if (due.length > 0) this.emit({ type: 'thumbnails', added: await this.toThumbnails(due), removed: [] });
+    return due.length;
+  }
+
+  async snapshot(): Promise<PipelineState> {
+    return {
+      metrics: this.metrics(),
+      queue: this.queue,
+      pods: this.podList,
+      thumbnails: await this.recentThumbnails(),
+      jobs: this.jobs.list(),
+      dlq: this.dlqList,
+      sources: this.sourceStatus,
+      generatedAt: new Date().toISOString(),
+    };
+  }
+
+  close(): void {
+    clearTimeout(this.metricsTimer);
+    this.listeners.clear();
+  }
+
+  private emit(message: ServerMessage): void {
+    for (const listener of this.listeners) listener(message);
+  }
+
+  private scheduleMetrics(): void {
+    if (this.metricsTimer) return;
+    this.metricsTimer = setTimeout(() => {
+      this.metricsTimer = undefined;
+      this.emitMetrics();
+    }, METRICS_DEBOUNCE_MS);
+    this.metricsTimer.unref();
+  }
+
+  private emitMetrics(): void {
+    const metrics = this.metrics();
+    const serialized = JSON.stringify(metrics);
+    if (serialized === this.lastMetrics) return;
+    this.lastMetrics = serialized;
+    this.emit({ type: 'metrics', metrics });
+  }
+}

@@ -1,0 +1,47 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { WsHub } from './hub.ts';
+
+export interface WsRouteOptions {
+  hub: WsHub;
+  allowedOrigin: string;
+  maxClientsPerIp: number;
+}
+
+/**
+ * WS /ws: browsers must come from the dashboard's origin (clients that send no Origin, like tools and other
+ * services, are allowed); a few connections per IP at most. Checked before the upgrade, as plain HTTP errors.
+ */
+export const wsRoutes: FastifyPluginAsyncTypebox<WsRouteOptions> = async (
+  app,
+  { hub, allowedOrigin, maxClientsPerIp },
+) => {
+  app.get(
+    '/ws',
+    {
+      websocket: true,
+      schema: {
+        tags: ['state'],
+        summary: 'WebSocket: a snapshot first, then updates (see ServerMessage)',
+        hide: true,
+      },
+      preValidation: async (request, reply) => {
+        const origin = request.headers.origin;
+        if (origin !== undefined && origin !== allowedOrigin) {
+          return reply
+            .code(403)
+            .send({ statusCode: 403, error: 'Forbidden', message: `origin ${origin} is not allowed` });
+        }
+        if (hub.countFrom(request.ip) >= maxClientsPerIp) {
+          return reply
+            .code(429)
+            .send({
+              statusCode: 429,
+              error: 'Too Many Requests',
+              message: 'too many WebSocket connections from this address',
+            });
+        }
+      },
+    },
+    (socket, request) => hub.add(socket, request.ip),
+  );
+};
