@@ -95,13 +95,13 @@ export async function decodeGray(path: string): Promise<{ gray: Buffer; width: n
   return { gray: stdout, width, height };
 }
 
-/** A generic small test clip from lavfi `testsrc` (with optional extra output arguments). */
+/** A generic test clip from lavfi `testsrc` (with optional extra output arguments). */
 export async function makeTestClip(
   path: string,
-  { seconds = 2, extra = [] as string[] } = {},
+  { seconds = 2, size = '320x240', fps = 10, extra = [] as string[] } = {},
 ): Promise<void> {
   await run(ffmpegPath(), [
-    ...['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=s=320x240:r=10:d=${seconds}`],
+    ...['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=s=${size}:r=${fps}:d=${seconds}`],
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
     ...extra,
     path,

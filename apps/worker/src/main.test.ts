@@ -1,0 +1,143 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { FauxqsServer } from 'fauxqs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildS3Event } from '@thumbs/model';
+import type { AwsClients } from '@thumbs/runtime';
+import { makeTestClip } from './testing/clips.ts';
+import {
+  createPipeline,
+  publishedEvents,
+  queueMessages,
+  REGION,
+  startEmulator,
+  waitFor,
+  workerEnv,
+  type Pipeline,
+} from './testing/emulator.ts';
+
+const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+let server: FauxqsServer;
+let endpoint: string;
+let clients: AwsClients;
+let dir: string;
+let slowClip: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  ({ server, endpoint, clients } = await startEmulator());
+  dir = await mkdtemp(join(tmpdir(), 'worker-main-'));
+  // Seeking near the end of one 12 s GOP at 720p decodes ~300 frames: long enough to be caught mid-job.
+  slowClip = join(dir, 'slow.mp4');
+  await makeTestClip(slowClip, { seconds: 12, size: '1280x720', fps: 25, extra: ['-g', '300'] });
+});
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<{ code: number | null; stderr: string; stdout: string }>;
+}
+
+function startMain(env: Record<string, string>): Run {
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stderr, stdout })),
+  );
+  return { child, output: () => stdout, exit };
+}
+
+async function queueSlowVideo(pipeline: Pipeline, key: string): Promise<void> {
+  const body = await readFile(slowClip);
+  const put = await clients.s3.send(new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: body }));
+  server.sendMessage(
+    pipeline.queue,
+    buildS3Event({
+      bucket: pipeline.bucket,
+      key,
+      size: body.length,
+      eTag: put.ETag ?? '',
+      eventName: 'ObjectCreated:Put',
+      region: REGION,
+    }),
+  );
+}
+
+const started = (pipeline: Pipeline) => () =>
+  Promise.resolve(publishedEvents(server, pipeline).some((event) => event.type === 'job.started'));
+
+async function thumbnails(pipeline: Pipeline): Promise<number> {
+  const result = await clients.s3.send(
+    new ListObjectsV2Command({ Bucket: pipeline.bucket, Prefix: 'thumbnails/' }),
+  );
+  return result.KeyCount ?? 0;
+}
+
+describe('worker process', () => {
+  it('exits non-zero with a clear message on bad configuration', async () => {
+    const { exit } = startMain({ WORKER_WAIT_SECONDS: 'soon', AWS_ENDPOINT_URL: 'not a url' });
+    const { code, stderr } = await exit;
+    expect(code).toBe(78);
+    expect(stderr).toContain('WORKER_WAIT_SECONDS: expected an integer ≥ 0 and ≤ 20, got "soon"');
+    expect(stderr).toContain('AWS_ENDPOINT_URL: expected an http(s) URL');
+  });
+
+  it('exits 0 on SIGTERM while idle, without waiting out the long poll', async () => {
+    const pipeline = createPipeline(server, randomUUID().slice(0, 8));
+    const { child, output, exit } = startMain(workerEnv(endpoint, pipeline, { WORKER_WAIT_SECONDS: '20' }));
+    await waitFor(async () => output().includes('polling the work queue'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    const { code, stdout } = await exit;
+    expect(code).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(5000);
+    expect(stdout).toContain('worker stopped');
+  });
+
+  it('finishes the current job on SIGTERM within the grace period, then exits 0', async () => {
+    const pipeline = createPipeline(server, randomUUID().slice(0, 8));
+    await queueSlowVideo(pipeline, 'uploads/finish.mp4');
+    const { child, exit } = startMain(workerEnv(endpoint, pipeline, { WORKER_SHUTDOWN_GRACE_MS: '60000' }));
+    await waitFor(started(pipeline));
+    child.kill('SIGTERM');
+    expect((await exit).code).toBe(0);
+    expect(await thumbnails(pipeline)).toBe(3);
+    expect(queueMessages(server, pipeline.queue)).toEqual([]);
+  });
+
+  it('releases the current job at once when the grace period is over, then exits 0', async () => {
+    const pipeline = createPipeline(server, randomUUID().slice(0, 8));
+    await queueSlowVideo(pipeline, 'uploads/release.mp4');
+    const { child, exit } = startMain(workerEnv(endpoint, pipeline, { WORKER_SHUTDOWN_GRACE_MS: '0' }));
+    await waitFor(started(pipeline));
+    child.kill('SIGTERM');
+    expect((await exit).code).toBe(0);
+    expect(await thumbnails(pipeline)).toBe(0);
+    const waiting = server.inspectQueue(pipeline.queue)?.messages;
+    expect(waiting?.inflight).toEqual([]);
+    expect(waiting?.ready.map((m) => m.approximateReceiveCount)).toEqual([1]);
+    expect(publishedEvents(server, pipeline).map((e) => e.type)).toEqual(['job.started']);
+  });
+});
