@@ -32,13 +32,11 @@ export const wsRoutes: FastifyPluginAsyncTypebox<WsRouteOptions> = async (
             .send({ statusCode: 403, error: 'Forbidden', message: `origin ${origin} is not allowed` });
         }
         if (hub.countFrom(request.ip) >= maxClientsPerIp) {
-          return reply
-            .code(429)
-            .send({
-              statusCode: 429,
-              error: 'Too Many Requests',
-              message: 'too many WebSocket connections from this address',
-            });
+          return reply.code(429).send({
+            statusCode: 429,
+            error: 'Too Many Requests',
+            message: 'too many WebSocket connections from this address',
+          });
         }
       },
     },
