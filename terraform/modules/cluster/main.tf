@@ -138,6 +138,16 @@ resource "aws_eks_addon" "coredns" {
   depends_on = [aws_eks_fargate_profile.namespace]
 }
 
+# Resource metrics for the HPAs of api and web (and the API's pod CPU/memory figures).
+resource "aws_eks_addon" "metrics_server" {
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = "metrics-server"
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+
+  depends_on = [aws_eks_fargate_profile.namespace]
+}
+
 data "tls_certificate" "issuer" {
   url = aws_eks_cluster.this.identity[0].oidc[0].issuer
 }
