@@ -1,0 +1,81 @@
+'use client';
+
+import type { DlqEntry } from '@thumbs/model';
+import { useState } from 'react';
+import { apiRequest } from '../lib/api-client.ts';
+import { baseName, formatSince } from '../lib/format.ts';
+import { useNow } from '../lib/use-now.ts';
+import { useAdmin } from './AdminProvider.tsx';
+import { Spinner } from './Header.tsx';
+import { Empty, Panel, Skeleton } from './Panel.tsx';
+
+export function Failures({ dlq }: { dlq: DlqEntry[] | null }) {
+  const admin = useAdmin();
+  const now = useNow(5000);
+  const [busy, setBusy] = useState(false);
+
+  const redrive = async () => {
+    setBusy(true);
+    try {
+      const result = await admin.withToken((token) =>
+        apiRequest<{ moved?: number; redriven?: number }>(admin.api, '/api/dlq/redrive', {
+          method: 'POST',
+          token,
+        }),
+      );
+      if (result) {
+        const moved = result.moved ?? result.redriven;
+        admin.notify(
+          'ok',
+          moved === undefined ? 'Redrive started' : `Moved ${moved} messages back to the work queue`,
+        );
+      }
+    } catch (error) {
+      admin.notify('error', `Redrive failed: ${(error as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Panel
+      id="failures"
+      title="Failures"
+      area="failures"
+      subtitle={dlq ? `${dlq.length} in the dead-letter queue` : undefined}
+      actions={
+        <button type="button" className="btn btn-small" disabled={busy || !dlq?.length} onClick={redrive}>
+          {busy && <Spinner />}
+          Redrive
+        </button>
+      }
+    >
+      {dlq === null ? (
+        <Skeleton />
+      ) : dlq.length === 0 ? (
+        <Empty>
+          <span className="ok-mark" aria-hidden="true">
+            ✓
+          </span>{' '}
+          Dead-letter queue is empty
+        </Empty>
+      ) : (
+        <ul className="dlq">
+          {dlq.map((entry) => (
+            <li key={entry.messageId} className="dlq-item" data-testid="dlq-item">
+              <div className="dlq-top">
+                <span className="mono" title={entry.source ?? entry.messageId}>
+                  {entry.source ? baseName(entry.source) : 'unreadable message'}
+                </span>
+                <span className="muted small">
+                  {entry.receiveCount}× received · {formatSince(entry.sentAt, now)} ago
+                </span>
+              </div>
+              <p className="dlq-error">{entry.error ?? 'No error recorded'}</p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Panel>
+  );
+}

@@ -1,0 +1,76 @@
+import type { PipelineState } from '@thumbs/model';
+import { formatBytes, formatCount, formatDuration } from '../lib/format.ts';
+
+interface Stat {
+  id: string;
+  label: string;
+  value: string;
+  detail?: string;
+  tone?: 'good' | 'bad' | 'warn' | 'accent';
+}
+
+function stats(state: PipelineState): Stat[] {
+  const m = state.metrics;
+  const q = state.queue;
+  return [
+    {
+      id: 'thumbnails',
+      label: 'Thumbnails',
+      value: formatCount(m.thumbnails),
+      detail: 'processed',
+      tone: 'accent',
+    },
+    { id: 'done', label: 'Videos done', value: formatCount(m.videosDone), tone: 'good' },
+    {
+      id: 'failed',
+      label: 'Videos failed',
+      value: formatCount(m.videosFailed),
+      tone: m.videosFailed ? 'bad' : undefined,
+    },
+    { id: 'running', label: 'Running pods', value: formatCount(m.podsRunning), detail: `of ${m.podsTotal}` },
+    { id: 'depth', label: 'Queue depth', value: formatCount(q.depth), detail: 'visible messages' },
+    {
+      id: 'inflight',
+      label: 'In flight',
+      value: formatCount(q.inFlight),
+      tone: q.inFlight ? 'warn' : undefined,
+    },
+    { id: 'dlq', label: 'DLQ depth', value: formatCount(q.dlqDepth), tone: q.dlqDepth ? 'bad' : undefined },
+    { id: 'pods', label: 'Total pods', value: formatCount(m.podsTotal) },
+    { id: 'storage', label: 'Storage used', value: formatBytes(m.storageBytes), detail: 'thumbnails' },
+    {
+      id: 'throughput',
+      label: 'Throughput',
+      value: m.throughputPerMinute.toFixed(m.throughputPerMinute < 10 ? 1 : 0),
+      detail: 'videos / min',
+    },
+    {
+      id: 'latency',
+      label: 'Latency p50',
+      value: formatDuration(m.latencyP50Ms),
+      detail: `p95 ${formatDuration(m.latencyP95Ms)} · upload → thumbnails`,
+    },
+  ];
+}
+
+export function Overview({ state }: { state: PipelineState | null }) {
+  return (
+    <section className="overview area-overview" aria-label="Overview" data-testid="overview">
+      {state
+        ? stats(state).map((stat) => (
+            <div
+              key={stat.id}
+              className={`stat${stat.tone ? ` tone-${stat.tone}` : ''}`}
+              data-testid={`stat-${stat.id}`}
+            >
+              <div className="stat-label">{stat.label}</div>
+              <div className="stat-value">{stat.value}</div>
+              {stat.detail && <div className="stat-detail">{stat.detail}</div>}
+            </div>
+          ))
+        : Array.from({ length: 11 }, (_, i) => (
+            <div key={i} className="stat skeleton-stat" aria-hidden="true" />
+          ))}
+    </section>
+  );
+}
