@@ -1,0 +1,125 @@
+import { ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { ListSubscriptionsByTopicCommand, PublishCommand } from '@aws-sdk/client-sns';
+import { thumbnailKeys } from '@thumbs/model';
+import type { FauxqsServer } from 'fauxqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN_TOKEN,
+  clientsFor,
+  createResources,
+  startApi,
+  startEmulator,
+  waitFor,
+  WsRecorder,
+  type Resources,
+} from '../testing/harness.ts';
+
+let server: FauxqsServer;
+let resources: Resources;
+
+beforeAll(async () => {
+  server = await startEmulator();
+  resources = createResources(server, 'fanout');
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('events fan-out across API replicas', () => {
+  it('delivers every event to every replica, and each replica removes its queue when it stops', async () => {
+    const aws = clientsFor(server.address);
+    const topicArn = `arn:aws:sns:us-east-1:000000000000:${resources.topic}`;
+    const replicas = [await startApi(server.address, resources), await startApi(server.address, resources)];
+    await waitFor(() => replicas.every((r) => r.pipeline.events.ready), 10_000, 'both subscriptions');
+    const sockets = replicas.map((r) => new WsRecorder(r.url));
+    await Promise.all(sockets.map((s) => s.waitFor('snapshot')));
+
+    const source = 'uploads/shared.mp4';
+    await aws.sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Message: JSON.stringify({
+          type: 'job.done',
+          source,
+          attempt: 1,
+          worker: 'worker-1',
+          thumbnails: thumbnailKeys(source).map((key, i) => ({
+            key,
+            frame: (['10%', '50%', '95%'] as const)[i],
+            size: 9,
+          })),
+          uploadedAt: null,
+          processingMs: 800,
+          time: new Date().toISOString(),
+        }),
+      }),
+    );
+    for (const socket of sockets)
+      await socket.waitFor('job', (m) => m.job.source === source && m.job.status === 'done');
+    for (const replica of replicas) {
+      const page = (await replica.app.inject(`/api/thumbnails?source=${encodeURIComponent(source)}`)).json();
+      expect(page.items).toHaveLength(3);
+    }
+
+    // An admin action on one replica reaches the other through the topic.
+    const purge = await replicas[0]!.app.inject({
+      method: 'DELETE',
+      url: '/api/purge',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(purge.statusCode).toBe(200);
+    await sockets[1]!.waitFor('purged');
+    expect((await replicas[1]!.app.inject('/api/metrics')).json().thumbnails).toBe(0);
+
+    // Junk on the topic is ignored, not fatal.
+    await aws.sns.send(new PublishCommand({ TopicArn: topicArn, Message: '{"type":"job.exploded"}' }));
+
+    const names = replicas.map((r) => r.pipeline.events.queueName);
+    const queuesBefore =
+      (await aws.sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'thumbnail-api-' }))).QueueUrls ?? [];
+    for (const name of names) expect(queuesBefore.some((url) => url.endsWith(`/${name}`))).toBe(true);
+    for (const socket of sockets) socket.close();
+    for (const replica of replicas) await replica.app.close();
+    const queuesAfter =
+      (await aws.sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'thumbnail-api-' }))).QueueUrls ?? [];
+    for (const name of names) expect(queuesAfter.some((url) => url.endsWith(`/${name}`))).toBe(false);
+    const subscriptions = await aws.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
+    expect(subscriptions.Subscriptions ?? []).toEqual([]);
+  });
+});
+
+describe('when AWS is unreachable', () => {
+  it('marks the sources unavailable and keeps serving', async () => {
+    // A port nothing listens on: every AWS call fails fast.
+    const dead = await startEmulator();
+    const endpoint = dead.address;
+    await dead.stop();
+    const api = await startApi(endpoint, resources, { QUEUE_POLL_MS: '100' });
+    try {
+      const ws = new WsRecorder(api.url);
+      await ws.waitFor('snapshot');
+      const sources = await ws.waitFor(
+        'sources',
+        (m) => !m.sources.s3.ok && !m.sources.sqs.ok && m.sources.s3.error !== 'not checked yet',
+      );
+      expect(sources.sources.s3.error).toEqual(expect.any(String));
+      expect((await api.app.inject('/health')).statusCode).toBe(200);
+      const ready = await api.app.inject('/ready');
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().status).toBe('unavailable');
+      const state = (await api.app.inject('/api/state')).json();
+      expect(state.sources.sqs.ok).toBe(false);
+      const purge = await api.app.inject({
+        method: 'DELETE',
+        url: '/api/purge',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      expect(purge.statusCode).toBe(502);
+      expect(ws.socket.readyState).toBe(ws.socket.OPEN);
+      ws.close();
+    } finally {
+      await api.app.close();
+    }
+  });
+});
