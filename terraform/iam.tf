@@ -11,7 +11,7 @@ locals {
 data "aws_iam_policy_document" "worker" {
   statement {
     sid       = "ConsumeJobs"
-    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]
     resources = [module.queues.queue_arn]
   }
 
@@ -25,6 +25,13 @@ data "aws_iam_policy_document" "worker" {
     sid       = "WriteResults"
     actions   = ["s3:PutObject"]
     resources = ["${local.bucket_arn}/thumbnails/*", "${local.bucket_arn}/failures/*"]
+  }
+
+  # A success removes the failure record of an earlier attempt.
+  statement {
+    sid       = "ClearFailureRecords"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${local.bucket_arn}/failures/*"]
   }
 
   statement {
@@ -41,15 +48,11 @@ data "aws_iam_policy_document" "api" {
     resources = [module.queues.queue_arn, module.queues.dlq_arn]
   }
 
+  # Listing the DLQ receives its messages and releases them at once; redrive re-sends them to the work
+  # queue, then deletes them from the DLQ.
   statement {
-    sid = "InspectAndRedriveDeadLetters"
-    actions = [
-      "sqs:ReceiveMessage",
-      "sqs:ChangeMessageVisibility",
-      "sqs:DeleteMessage",
-      "sqs:StartMessageMoveTask",
-      "sqs:ListMessageMoveTasks",
-    ]
+    sid       = "InspectAndRedriveDeadLetters"
+    actions   = ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"]
     resources = [module.queues.dlq_arn]
   }
 
@@ -85,7 +88,7 @@ data "aws_iam_policy_document" "api" {
   }
 
   statement {
-    sid = "ReadResults"
+    sid     = "ReadResults"
     actions = ["s3:GetObject"]
     resources = [
       "${local.bucket_arn}/thumbnails/*",
@@ -101,7 +104,7 @@ data "aws_iam_policy_document" "api" {
   }
 
   statement {
-    sid = "Purge"
+    sid     = "Purge"
     actions = ["s3:DeleteObject"]
     resources = [
       "${local.bucket_arn}/uploads/*",
