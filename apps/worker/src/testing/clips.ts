@@ -95,13 +95,14 @@ export async function decodeGray(path: string): Promise<{ gray: Buffer; width: n
   return { gray: stdout, width, height };
 }
 
-/** A generic test clip from lavfi `testsrc` (with optional extra output arguments). */
+/** A generic test clip from lavfi `testsrc`, optionally filtered (`filter`), with extra output arguments. */
 export async function makeTestClip(
   path: string,
-  { seconds = 2, size = '320x240', fps = 10, extra = [] as string[] } = {},
+  { seconds = 2, size = '320x240', fps = 10, filter = '', extra = [] as string[] } = {},
 ): Promise<void> {
+  const source = `testsrc=s=${size}:r=${fps}:d=${seconds}${filter ? `,${filter}` : ''}`;
   await run(ffmpegPath(), [
-    ...['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=s=${size}:r=${fps}:d=${seconds}`],
+    ...['-v', 'error', '-y', '-f', 'lavfi', '-i', source],
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
     ...extra,
     path,

@@ -1,4 +1,10 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
@@ -105,4 +111,30 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Stores a body of any size: the emulator takes at most 11 MiB per request, so big bodies go in parts. */
+export async function putObject(s3: S3Client, bucket: string, key: string, body: Buffer): Promise<string> {
+  const partSize = 8 * 1024 * 1024;
+  if (body.length <= partSize) {
+    return (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))).ETag ?? '';
+  }
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  const parts = [];
+  for (let offset = 0, number = 1; offset < body.length; offset += partSize, number++) {
+    const part = body.subarray(offset, offset + partSize);
+    const { ETag } = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: number, Body: part }),
+    );
+    parts.push({ ETag, PartNumber: number });
+  }
+  const done = await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId,
+      MultipartUpload: { Parts: parts },
+    }),
+  );
+  return done.ETag ?? '';
 }
