@@ -9,8 +9,9 @@ const WINDOW_MS = 5 * 60_000;
 export default function QueueChart({ history }: { history: QueuePoint[] }) {
   const data = history.map((p) => ({ time: Date.parse(p.time), depth: p.depth, inFlight: p.inFlight }));
   const end = data.at(-1)?.time ?? Date.now();
+  const busyPoints = data.filter((p) => p.depth + p.inFlight > 0).length;
   return (
-    <div className="chart" data-testid="queue-chart" data-points={data.length}>
+    <div className="chart" data-testid="queue-chart" data-points={data.length} data-busy-points={busyPoints}>
       <ResponsiveContainer width="100%" height={220}>
         <AreaChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
           <defs>

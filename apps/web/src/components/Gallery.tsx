@@ -2,7 +2,7 @@
 
 import { FRAME_LABELS, type FrameLabel, type Thumbnail } from '@thumbs/model';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { baseName, formatCount } from '../lib/format.ts';
 import { chunk, groupByVideo, type VideoGroup } from '../lib/gallery.ts';
 import { Lightbox } from './Lightbox.tsx';
@@ -17,7 +17,7 @@ const CAPTION = 26;
 
 /** Card layout for a container width: all three frames need wide cards, one frame packs more per row. */
 function layout(width: number, framesPerCard: number) {
-  const minCard = framesPerCard === 1 ? 190 : 400;
+  const minCard = framesPerCard === 1 ? 160 : 400;
   const columns = Math.max(1, Math.floor((width + GAP) / (minCard + GAP)));
   const cardWidth = (width - GAP * (columns - 1)) / columns;
   const thumbWidth = (cardWidth - 2 * CARD_PADDING - THUMB_GAP * (framesPerCard - 1)) / framesPerCard;
@@ -29,8 +29,18 @@ export function Gallery({ thumbnails }: { thumbnails: Thumbnail[] | null }) {
   const [frame, setFrame] = useState<FrameFilter>('all');
   const [search, setSearch] = useState('');
   const [open, setOpen] = useState<{ source: string; frame: FrameLabel } | null>(null);
-  const scroller = useRef<HTMLDivElement>(null);
-  const width = useWidth(scroller);
+  const scroller = useRef<HTMLDivElement | null>(null);
+  const [width, setWidth] = useState(0);
+  const observer = useRef<ResizeObserver | null>(null);
+  // A callback ref: the scroller mounts only once the first snapshot has arrived.
+  const attachScroller = useCallback((element: HTMLDivElement | null) => {
+    scroller.current = element;
+    observer.current?.disconnect();
+    if (!element) return;
+    setWidth(element.clientWidth);
+    observer.current = new ResizeObserver(([entry]) => entry && setWidth(entry.contentRect.width));
+    observer.current.observe(element);
+  }, []);
 
   const groups = useMemo(() => groupByVideo(thumbnails ?? [], frame, search), [thumbnails, frame, search]);
   const allGroups = useMemo(() => groupByVideo(thumbnails ?? [], 'all'), [thumbnails]);
@@ -86,7 +96,7 @@ export function Gallery({ thumbnails }: { thumbnails: Thumbnail[] | null }) {
       {thumbnails === null ? (
         <Skeleton height={240} />
       ) : (
-        <div className="gallery-scroll" ref={scroller} data-testid="gallery-scroll">
+        <div className="gallery-scroll" ref={attachScroller} data-testid="gallery-scroll">
           {groups.length === 0 ? (
             <Empty>
               {thumbnails.length === 0 ? 'No thumbnails yet.' : 'No thumbnails match this filter.'}
@@ -157,16 +167,4 @@ function VideoCard({ group, onOpen }: { group: VideoGroup; onOpen: (frame: Frame
       </div>
     </article>
   );
-}
-
-function useWidth(ref: RefObject<HTMLElement | null>): number {
-  const [width, setWidth] = useState(0);
-  useEffect(() => {
-    const element = ref.current;
-    if (!element) return;
-    const observer = new ResizeObserver(([entry]) => entry && setWidth(entry.contentRect.width));
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, [ref]);
-  return width;
 }

@@ -35,16 +35,18 @@ export function Jobs({ jobs }: { jobs: Job[] | null }) {
                 <th scope="col" className="num">
                   Attempts
                 </th>
-                <th scope="col" className="num">
+                <th scope="col" className="num col-optional">
                   Wait
                 </th>
-                <th scope="col" className="num">
+                <th scope="col" className="num col-optional">
                   Processing
                 </th>
                 <th scope="col" className="num">
                   Latency
                 </th>
-                <th scope="col">Updated</th>
+                <th scope="col" className="col-optional">
+                  Updated
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -64,8 +66,8 @@ export function Jobs({ jobs }: { jobs: Job[] | null }) {
                     <Stage status={job.status} />
                   </td>
                   <td className={`num${job.attempts > 1 ? ' text-warn' : ''}`}>{job.attempts}</td>
-                  <td className="num">{formatDuration(waitMs(job))}</td>
-                  <td className="num">{formatDuration(job.processingMs)}</td>
+                  <td className="num col-optional">{formatDuration(waitMs(job))}</td>
+                  <td className="num col-optional">{formatDuration(job.processingMs)}</td>
                   <td className="num">{formatDuration(job.latencyMs)}</td>
                   <td className="muted">
                     {formatSince(job.finishedAt ?? job.startedAt ?? job.uploadedAt, now)} ago

@@ -1,12 +1,14 @@
 import type { PipelineState } from '@thumbs/model';
+import type { ReactNode } from 'react';
 import { formatBytes, formatCount, formatDuration } from '../lib/format.ts';
 
 interface Stat {
   id: string;
   label: string;
-  value: string;
+  value: ReactNode;
   detail?: string;
   tone?: 'good' | 'bad' | 'warn' | 'accent';
+  wide?: boolean;
 }
 
 function stats(state: PipelineState): Stat[] {
@@ -46,9 +48,21 @@ function stats(state: PipelineState): Stat[] {
     },
     {
       id: 'latency',
-      label: 'Latency p50',
-      value: formatDuration(m.latencyP50Ms),
-      detail: `p95 ${formatDuration(m.latencyP95Ms)} · upload → thumbnails`,
+      label: 'Latency',
+      value: (
+        <span className="stat-value-pair">
+          <span>
+            <small>p50</small>
+            {formatDuration(m.latencyP50Ms)}
+          </span>
+          <span>
+            <small>p95</small>
+            {formatDuration(m.latencyP95Ms)}
+          </span>
+        </span>
+      ),
+      detail: 'upload → thumbnails',
+      wide: true,
     },
   ];
 }
@@ -60,7 +74,7 @@ export function Overview({ state }: { state: PipelineState | null }) {
         ? stats(state).map((stat) => (
             <div
               key={stat.id}
-              className={`stat${stat.tone ? ` tone-${stat.tone}` : ''}`}
+              className={`stat${stat.tone ? ` tone-${stat.tone}` : ''}${stat.wide ? ' stat-wide' : ''}`}
               data-testid={`stat-${stat.id}`}
             >
               <div className="stat-label">{stat.label}</div>
@@ -68,7 +82,7 @@ export function Overview({ state }: { state: PipelineState | null }) {
               {stat.detail && <div className="stat-detail">{stat.detail}</div>}
             </div>
           ))
-        : Array.from({ length: 11 }, (_, i) => (
+        : Array.from({ length: 12 }, (_, i) => (
             <div key={i} className="stat skeleton-stat" aria-hidden="true" />
           ))}
     </section>

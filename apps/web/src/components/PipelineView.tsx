@@ -27,8 +27,10 @@ export function PipelineView({ state }: { state: PipelineState | null }) {
   const flow = useMemo(() => pipelineFlow(state), [state]);
 
   useEffect(() => {
+    // Phones get the 2D flow: it stacks into a grid that stays legible on a narrow screen.
+    const wide = window.matchMedia('(min-width: 640px)').matches;
     const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-    setWebgl(!reducedMotion && hasWebGL());
+    setWebgl(wide && !reducedMotion && hasWebGL());
   }, []);
 
   return (

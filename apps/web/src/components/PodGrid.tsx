@@ -13,7 +13,7 @@ export function PodGrid({ pods }: { pods: Pod[] | null }) {
   return (
     <Panel
       id="pods"
-      title="Worker pods"
+      title="Pods"
       area="pods"
       subtitle={pods ? `${running} running · ${pods.length} total` : undefined}
     >

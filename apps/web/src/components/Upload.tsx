@@ -179,7 +179,26 @@ function UploadRow({ item, state }: { item: UploadItem; state: PipelineState | n
         <p className="upload-message" role="alert">
           {item.message}
         </p>
-      ) : item.phase === 'uploaded' ? (
+      ) : (
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label={`Uploading ${item.name}`}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={percent}
+          data-testid="upload-progress"
+        >
+          <span
+            className={`progress-bar${item.phase === 'uploaded' ? ' is-complete' : ''}`}
+            style={{ width: `${percent}%` }}
+          />
+          <span className="progress-text">
+            {item.phase === 'waiting' ? 'waiting' : item.phase === 'uploaded' ? 'uploaded' : `${percent} %`}
+          </span>
+        </div>
+      )}
+      {item.phase === 'uploaded' && (
         <>
           <Stage status={done ? 'done' : (job?.status ?? 'queued')} />
           {job?.status === 'failed' && job.error && <p className="upload-message">{job.error}</p>}
@@ -193,19 +212,6 @@ function UploadRow({ item, state }: { item: UploadItem; state: PipelineState | n
             </div>
           )}
         </>
-      ) : (
-        <div
-          className="progress"
-          role="progressbar"
-          aria-label={`Uploading ${item.name}`}
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={percent}
-          data-testid="upload-progress"
-        >
-          <span className="progress-bar" style={{ width: `${percent}%` }} />
-          <span className="progress-text">{item.phase === 'waiting' ? 'waiting' : `${percent} %`}</span>
-        </div>
       )}
     </li>
   );

@@ -1,12 +1,15 @@
 'use client';
 
-import { Canvas, useFrame } from '@react-three/fiber';
-import { useMemo, useRef } from 'react';
+import { Canvas, useFrame, useThree } from '@react-three/fiber';
+import { useEffect, useMemo, useRef } from 'react';
 import { Color, Object3D, type Group, type InstancedMesh, type Mesh } from 'three';
 import type { Flow } from '../lib/flow.ts';
 import { formatCount } from '../lib/format.ts';
 
 const MAX_MESSAGES = 30;
+/** The scene spans x ∈ [-SPAN/2, SPAN/2]; the camera backs off until all of it fits, whatever the aspect. */
+const SPAN = 17;
+const UPLOAD_X = -6.2;
 const MAX_IN_FLIGHT = 10;
 const MAX_TILES = 24;
 const QUEUE_X = -2.4;
@@ -17,7 +20,7 @@ const CYAN = new Color('#38bdf8');
 const VIOLET = new Color('#a78bfa');
 const GREEN = new Color('#34d399');
 const AMBER = new Color('#fbbf24');
-const IDLE = new Color('#334155');
+const IDLE = new Color('#64748b');
 
 /** The pipeline in 3D, drawn from the live state; renders only while `active` (on screen). */
 export default function PipelineScene({ flow, active }: { flow: Flow; active: boolean }) {
@@ -27,9 +30,10 @@ export default function PipelineScene({ flow, active }: { flow: Flow; active: bo
       <Canvas
         frameloop={active ? 'always' : 'never'}
         dpr={[1, 2]}
-        camera={{ position: [0, 5.5, 12], fov: 38 }}
+        camera={{ position: [0, 4, 12], fov: 35 }}
         gl={{ antialias: true, alpha: true }}
       >
+        <FitCamera />
         <ambientLight intensity={0.55} />
         <directionalLight position={[5, 10, 7]} intensity={1.4} />
         <pointLight position={[WORKERS_X, 3, 2]} intensity={busy ? 25 : 6} color={GREEN} />
@@ -41,21 +45,40 @@ export default function PipelineScene({ flow, active }: { flow: Flow; active: bo
         <gridHelper args={[20, 20, '#1e293b', '#131a26']} position={[0, -0.75, 0]} />
       </Canvas>
       <ol className="scene-labels" aria-label="Pipeline stages">
-        <li>
+        <li style={{ left: labelLeft(UPLOAD_X) }}>
           Upload <b>{formatCount(flow.uploaded)}</b>
         </li>
-        <li>
+        <li style={{ left: labelLeft(QUEUE_X) }}>
           Queue <b>{formatCount(flow.queued)}</b>
         </li>
-        <li>
-          Workers <b>{flow.workers.length}</b> · {flow.inFlight} in flight
+        <li style={{ left: labelLeft(WORKERS_X) }}>
+          Workers <b>{flow.workers.length}</b>
+          <span className="scene-label-sub">{flow.inFlight} in flight</span>
         </li>
-        <li>
+        <li style={{ left: labelLeft(TILES_X) }}>
           Thumbnails <b>{formatCount(flow.thumbnails)}</b>
         </li>
       </ol>
     </div>
   );
+}
+
+function labelLeft(x: number): string {
+  return `${((x + SPAN / 2) / SPAN) * 100}%`;
+}
+
+function FitCamera() {
+  const camera = useThree((three) => three.camera);
+  const aspect = useThree((three) => three.size.width / Math.max(1, three.size.height));
+  useEffect(() => {
+    if (!('fov' in camera)) return;
+    const halfHeight = SPAN / 2 / aspect;
+    const distance = Math.max(halfHeight, 1.9) / Math.tan((camera.fov * Math.PI) / 360);
+    camera.position.set(0, distance * 0.3, distance);
+    camera.lookAt(0, -0.1, 0);
+    camera.updateProjectionMatrix();
+  }, [camera, aspect]);
+  return null;
 }
 
 function Uploader({ active }: { active: boolean }) {
@@ -66,7 +89,7 @@ function Uploader({ active }: { active: boolean }) {
     mesh.current.position.y = 0.2 + (active ? Math.sin(clock.elapsedTime * 3) * 0.12 : 0);
   });
   return (
-    <mesh ref={mesh} position={[-6, 0.2, 0]}>
+    <mesh ref={mesh} position={[UPLOAD_X, 0.2, 0]}>
       <octahedronGeometry args={[0.7]} />
       <meshStandardMaterial
         color={CYAN}
@@ -102,7 +125,13 @@ function Queue({ count }: { count: number }) {
     <group>
       <mesh position={[QUEUE_X, 0, 0]}>
         <boxGeometry args={[3.8, 1.2, 1]} />
-        <meshStandardMaterial color={VIOLET} transparent opacity={0.12} />
+        <meshStandardMaterial
+          color={VIOLET}
+          emissive={VIOLET}
+          emissiveIntensity={0.15}
+          transparent
+          opacity={0.18}
+        />
       </mesh>
       <instancedMesh ref={cubes} args={[undefined, undefined, MAX_MESSAGES]}>
         <boxGeometry args={[0.22, 0.22, 0.22]} />
@@ -143,6 +172,15 @@ function Workers({ workers, busy }: { workers: Flow['workers']; busy: number }) 
     });
   });
   const columns = Math.max(1, Math.ceil(Math.sqrt(workers.length)));
+  if (workers.length === 0) {
+    // Scaled to zero: an empty slot where workers will appear.
+    return (
+      <mesh position={[WORKERS_X, 0, 0.4]}>
+        <boxGeometry args={[0.6, 0.9, 0.6]} />
+        <meshBasicMaterial color={IDLE} wireframe />
+      </mesh>
+    );
+  }
   return (
     <group ref={group}>
       {workers.slice(0, 16).map((worker, i) => {
@@ -155,7 +193,7 @@ function Workers({ workers, busy }: { workers: Flow['workers']; busy: number }) 
             <meshStandardMaterial
               color={i < busy ? GREEN : IDLE}
               emissive={i < busy ? GREEN : IDLE}
-              emissiveIntensity={i < busy ? 0.55 : 0.1}
+              emissiveIntensity={i < busy ? 0.55 : 0.2}
               metalness={0.2}
               roughness={0.4}
             />
