@@ -1,7 +1,7 @@
 import { ConfigError } from '@thumbs/runtime';
 import type { Log } from './log.ts';
 import { loadLocalConfig, type LocalConfig } from './local-config.ts';
-import { PortInUseError, startLocalStack, type LocalStack } from './stack.ts';
+import { PortInUseError, StartAbortedError, startLocalStack, type LocalStack } from './stack.ts';
 
 const colour = process.stdout.isTTY
   ? {
@@ -68,17 +68,11 @@ try {
 
 log('info', `starting the local stack (state in ${config.dataDir})`);
 const started = Date.now();
-let stack: LocalStack;
-try {
-  stack = await startLocalStack({ log });
-} catch (error) {
-  log('error', error instanceof PortInUseError ? error.message : `cannot start: ${(error as Error).stack}`);
-  process.exit(1);
-}
-process.stdout.write(banner(stack));
-log('info', `started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
+const startup = new AbortController();
+let stack: LocalStack | undefined;
 let stopping = false;
+
+// Installed before start-up, so that Ctrl-C at any moment stops whatever has started.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) {
@@ -90,6 +84,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       'info',
       `${signal}: stopping workers, API and dashboard, then the AWS emulator (Ctrl-C again to force) …`,
     );
+    if (!stack) return startup.abort();
     stack.stop().then(
       () => {
         log('info', 'stopped');
@@ -102,3 +97,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     );
   });
 }
+
+try {
+  stack = await startLocalStack({ log, signal: startup.signal });
+} catch (error) {
+  if (error instanceof StartAbortedError) {
+    log('info', 'stopped');
+    process.exit(0);
+  }
+  log('error', error instanceof PortInUseError ? error.message : `cannot start: ${(error as Error).stack}`);
+  process.exit(1);
+}
+process.stdout.write(banner(stack));
+log('info', `started in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -30,7 +30,11 @@ export interface LocalStackOptions extends Partial<LocalConfig> {
   log?: Log;
   /** Extra environment for every child process (e.g. faster worker polling in tests). */
   childEnv?: Record<string, string>;
+  /** Aborting during start-up stops what has started and rejects with StartAbortedError. */
+  signal?: AbortSignal;
 }
+
+export class StartAbortedError extends Error {}
 
 export interface LocalStack {
   config: LocalConfig;
@@ -57,9 +61,9 @@ function adminToken(config: LocalConfig): string {
   return token;
 }
 
-async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
+async function waitForHttp(url: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
       await response.body?.cancel();
@@ -80,19 +84,38 @@ function nextBin(): string | undefined {
   }
 }
 
-/** Runs a command to completion with its output in `logFile`; resolves with the exit code. */
-function runLogged(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, logFile: string) {
+/**
+ * Runs a command to completion with its output in `logFile`; resolves with the exit code. In its own process
+ * group, so that aborting stops the whole tree (npm → sh → next build → tsc).
+ */
+function runLogged(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; signal?: AbortSignal },
+) {
   return new Promise<number>((resolve) => {
-    const out = openSync(logFile, 'w');
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', out, out] });
+    const out = openSync(options.logFile, 'w');
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', out, out],
+      detached: true,
+    });
     closeSync(out);
+    const abort = (): void => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    };
+    options.signal?.addEventListener('abort', abort, { once: true });
     child.on('error', () => resolve(127));
-    child.on('close', (code) => resolve(code ?? 1));
+    child.on('close', (code) => {
+      options.signal?.removeEventListener('abort', abort);
+      resolve(code ?? 1);
+    });
   });
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const { log = silentLog, childEnv = {}, ...overrides } = options;
+  const { log = silentLog, childEnv = {}, signal, ...overrides } = options;
   const config: LocalConfig = { ...loadLocalConfig(), ...overrides };
   const logDir = join(config.dataDir, 'logs');
   mkdirSync(config.dataDir, { recursive: true });
@@ -101,6 +124,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const token = adminToken(config);
 
   const stops: (() => Promise<void>)[] = [];
+  const checkpoint = (): void => {
+    if (signal?.aborted) throw new StartAbortedError('start-up interrupted');
+  };
   const stop = async (): Promise<void> => {
     for (const step of stops.splice(0).reverse()) await step();
   };
@@ -121,6 +147,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       throw error;
     }
     stops.push(() => emulator.stop());
+    checkpoint();
 
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
     const common = { endpoint: emulator.endpoint, region: config.region, credentials };
@@ -141,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       },
     );
+    checkpoint();
     log(
       'info',
       `AWS resources ready${resources.notificationApplied ? ' (bucket notification applied)' : ''}`,
@@ -210,6 +238,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => fleet.stop());
 
     if (config.samples) {
+      checkpoint();
       const paths = await generateSamples(join(config.dataDir, 'samples'), (p) => {
         const size = p.bytes !== undefined ? ` ${(p.bytes / 1024).toFixed(0)} KiB` : '';
         if (p.state === 'generating')
@@ -219,6 +248,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }
       });
       const uploaded = await uploadSamples(s3, config.testSourceBucket, paths);
+      checkpoint();
       log(
         'info',
         `sample videos: ${paths.length} in s3://${config.testSourceBucket} (${uploaded} uploaded now)`,
@@ -258,7 +288,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         stopGraceMs: 10_000,
       });
       urls.api = apiUrl;
-      const up = await waitForHttp(`http://127.0.0.1:${apiPort}/health`, 60_000);
+      const up = await waitForHttp(`http://127.0.0.1:${apiPort}/health`, 60_000, signal);
+      checkpoint();
       log(up ? 'info' : 'warn', up ? `API ready on ${apiUrl}` : `API not answering yet; see ${api.logFile}`);
     } else if (config.startApi) {
       log('warn', 'apps/api/src/main.ts not found: the API is not started');
@@ -281,13 +312,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         );
         const started = Date.now();
         const buildLog = join(logDir, 'web-build.log');
-        const code = await runLogged(
-          'npm',
-          ['run', 'build', '-w', '@thumbs/web'],
-          repoRoot,
-          webEnv,
-          buildLog,
-        );
+        const code = await runLogged('npm', ['run', 'build', '-w', '@thumbs/web'], {
+          cwd: repoRoot,
+          env: webEnv,
+          logFile: buildLog,
+          signal,
+        });
+        checkpoint();
         built = code === 0;
         log(
           built ? 'info' : 'error',
@@ -307,7 +338,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         });
         urls.web = webUrl;
         urls.dashboard = `${webUrl}/#token=${token}`;
-        const up = await waitForHttp(`http://127.0.0.1:${webPort}/`, 60_000);
+        const up = await waitForHttp(`http://127.0.0.1:${webPort}/`, 60_000, signal);
+        checkpoint();
         log(
           up ? 'info' : 'warn',
           up ? `dashboard ready on ${webUrl}` : `dashboard not answering yet; see ${web.logFile}`,
