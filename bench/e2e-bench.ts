@@ -1,0 +1,6 @@
+import type { BenchContext } from './context.ts';
+import type { Figure } from './figures.ts';
+
+export async function benchE2e(_ctx: BenchContext): Promise<Figure[]> {
+  return [];
+}

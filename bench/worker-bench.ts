@@ -1,0 +1,232 @@
+/**
+ * The worker's per-video path against the seed's method on the same videos, in the local S3 (apps/local's
+ * emulator behind the worker's counting proxy). Each run is a separate process (bench/worker-job.ts) that
+ * times its own work, as a worker pod would do it: ours is HEAD the source, then makeThumbnails (ffprobe +
+ * one ffmpeg over a presigned URL, three uploads); the seed's is download, ffprobe, three ffmpeg runs, three
+ * uploads. SQS receive and delete are left out of both: they are the same for both methods. Runs alternate
+ * which method goes first.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { startAwsEmulator } from '../apps/local/src/aws-emulator.ts';
+import { silentLog } from '../apps/local/src/log.ts';
+import { startCountingProxy, type CountingProxy } from '../apps/worker/src/testing/counting-proxy.ts';
+import { clientsFor, putObject } from '../apps/worker/src/testing/emulator.ts';
+import { median, MB, type BenchContext } from './context.ts';
+import { ratioOf, type Figure } from './figures.ts';
+import { largeVideo, sixtySecondClip, type Input } from './inputs.ts';
+import { sampleUsage, type Usage } from './usage-sampler.ts';
+
+const BUCKET = 'thumbnail-pipeline';
+
+interface Run extends Usage {
+  method: 'ours' | 'seed';
+  ms: number;
+  bytesRead: number;
+  requests: number;
+}
+
+interface InputResult {
+  input: Input;
+  ours: Run[];
+  seed: Run[];
+}
+
+function objectReads(proxy: CountingProxy, key: string): { bytes: number; requests: number } {
+  const path = `/${BUCKET}/${key}`;
+  const reads = proxy.requests.filter(
+    (r) => r.method === 'GET' && decodeURIComponent(r.path.split('?')[0] ?? '') === path,
+  );
+  return { bytes: reads.reduce((sum, r) => sum + r.bytes, 0), requests: reads.length };
+}
+
+const JOB = join(import.meta.dirname, 'worker-job.ts');
+
+/** Runs one method on one video in its own process; its memory and scratch disk are sampled meanwhile. */
+async function measure(
+  method: Run['method'],
+  scratch: string,
+  proxy: CountingProxy,
+  key: string,
+): Promise<Run> {
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  proxy.requests.length = 0;
+  const child = spawn(process.execPath, [JOB, method, proxy.url, BUCKET, key], {
+    env: { ...process.env, TMPDIR: scratch, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stop = sampleUsage(child.pid ?? 0, scratch);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const usage: Usage = stop();
+  if (code !== 0) throw new Error(`${method} failed on ${key} (exit ${code}): ${stderr.trim()}`);
+  const { ms } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { ms: number };
+  const reads = objectReads(proxy, key);
+  return { method, ms, ...usage, bytesRead: reads.bytes, requests: reads.requests };
+}
+
+export async function benchWorker(ctx: BenchContext): Promise<Figure[]> {
+  const { say } = ctx;
+  const inputs = [
+    { id: 'clip60', input: await sixtySecondClip(ctx.inputDir, say) },
+    {
+      id: 'large',
+      input: await largeVideo(
+        ctx.inputDir,
+        { gopSeconds: 1, loops: ctx.quick ? 1 : 7, faststart: true },
+        say,
+      ),
+    },
+    ...(ctx.quick
+      ? []
+      : [
+          {
+            id: 'largeGop10',
+            input: await largeVideo(ctx.inputDir, { gopSeconds: 10, loops: 7, faststart: true }, say),
+          },
+          {
+            id: 'largeMoovLast',
+            input: await largeVideo(ctx.inputDir, { gopSeconds: 1, loops: 7, faststart: false }, say),
+          },
+        ]),
+  ];
+
+  const emulator = await startAwsEmulator({
+    dataDir: join(ctx.scratchDir, 'worker-aws'),
+    port: 0,
+    region: 'us-east-1',
+    log: silentLog,
+  });
+  const proxy = await startCountingProxy(emulator.endpoint);
+  const { s3 } = clientsFor(proxy.url);
+  const results: Record<string, InputResult> = {};
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    for (const { id, input } of inputs) {
+      const key = `uploads/${input.name}`;
+      say(`worker: uploading ${input.name} (${(input.bytes / MB).toFixed(0)} MB) to the local S3 …`);
+      await putObject(s3, BUCKET, key, readFileSync(input.path));
+      const result: InputResult = { input, ours: [], seed: [] };
+      const repetitions = ctx.quick ? 1 : id === 'clip60' ? 3 : 2;
+      const run = async (method: Run['method']) => {
+        const measured = await measure(method, join(ctx.scratchDir, `worker-${method}`), proxy, key);
+        result[method].push(measured);
+        return measured;
+      };
+      for (let i = 0; i < repetitions; i++) {
+        for (const method of i % 2 ? (['seed', 'ours'] as const) : (['ours', 'seed'] as const)) {
+          const measured = await run(method);
+          say(
+            `  ${input.name} ${method}: ${(measured.ms / 1000).toFixed(2)} s, ` +
+              `read ${(measured.bytesRead / MB).toFixed(1)} MB in ${measured.requests} GETs, ` +
+              `memory peak ${(measured.memoryPeakBytes / MB).toFixed(0)} MB, ` +
+              `disk peak ${(measured.diskPeakBytes / MB).toFixed(1)} MB`,
+          );
+        }
+      }
+      results[id] = result;
+    }
+  } finally {
+    s3.destroy();
+    await proxy.close();
+    await emulator.stop();
+  }
+  ctx.details.worker = Object.fromEntries(
+    Object.entries(results).map(([id, r]) => [id, { input: r.input, ours: r.ours, seed: r.seed }]),
+  );
+  return workerFigures(results);
+}
+
+const seconds = (runs: Run[]) => {
+  const ms = median(runs.map((r) => r.ms));
+  return ms === null ? null : ms / 1000;
+};
+const maxOf = (runs: Run[], pick: (r: Run) => number) => (runs.length ? Math.max(...runs.map(pick)) : null);
+const memory = (r: Run) => r.memoryPeakBytes / MB;
+
+function workerFigures(results: Record<string, InputResult>): Figure[] {
+  const figures: Figure[] = [];
+  const clip = results.clip60;
+  const large = results.large;
+  if (!clip || !large) return figures;
+  const label = (r: InputResult) => `${r.input.description}, ${(r.input.bytes / MB).toFixed(0)} MB`;
+  const time = (r: InputResult, goal: string, met: (ratio: number) => boolean): Figure => {
+    const ratio = ratioOf(seconds(r.ours), seconds(r.seed));
+    return {
+      section: 'worker',
+      name: `worker: wall time per video (${label(r)})`,
+      unit: 's',
+      ours: seconds(r.ours),
+      seed: seconds(r.seed),
+      ratio,
+      goal,
+      met: goal && ratio !== null ? met(ratio) : null,
+      note: 'median of the runs; ratio = ours ÷ seed',
+    };
+  };
+  const read = (r: InputResult, goal: string): Figure => {
+    const share = (runs: Run[]) => {
+      const bytes = median(runs.map((run) => run.bytesRead));
+      return bytes === null ? null : (100 * bytes) / r.input.bytes;
+    };
+    return {
+      section: 'worker',
+      name: `worker: bytes read from S3, % of the file (${label(r)})`,
+      unit: '%',
+      ours: share(r.ours),
+      seed: share(r.seed),
+      ratio: ratioOf(share(r.ours), share(r.seed)),
+      goal,
+      met: goal ? (share(r.ours) ?? Infinity) <= 5 : null,
+    };
+  };
+  figures.push(time(clip, '≤ seed (ratio ≤ 1)', (ratio) => ratio <= 1));
+  figures.push(time(large, '≥ 3× faster (ratio ≤ 0.33)', (ratio) => ratio <= 1 / 3));
+  figures.push(read(large, '≤ 5 %'));
+  figures.push(read(clip, ''));
+  for (const id of ['largeGop10', 'largeMoovLast']) {
+    const extra = results[id];
+    if (extra)
+      figures.push(
+        time(extra, '', () => false),
+        read(extra, ''),
+      );
+  }
+  const bounded = (name: string, unit: string, pick: (r: Run) => number): Figure[] => {
+    const small = maxOf(clip.ours, pick);
+    const big = maxOf(large.ours, pick);
+    const growth = ratioOf(big, small);
+    return [
+      {
+        section: 'worker',
+        name: `worker: ${name} (${label(clip)})`,
+        unit,
+        ours: small,
+        seed: maxOf(clip.seed, pick),
+        ratio: ratioOf(small, maxOf(clip.seed, pick)),
+        goal: '',
+        met: null,
+      },
+      {
+        section: 'worker',
+        name: `worker: ${name} (${label(large)})`,
+        unit,
+        ours: big,
+        seed: maxOf(large.seed, pick),
+        ratio: ratioOf(big, maxOf(large.seed, pick)),
+        goal: `bounded: ours on this video ≤ 2× ours on the 60 s clip (${(large.input.bytes / clip.input.bytes).toFixed(0)}× the bytes)`,
+        met: growth === null ? null : growth <= 2,
+        note: `ours here ÷ ours on the 60 s clip = ${growth === null ? '—' : growth.toFixed(2)}`,
+      },
+    ];
+  };
+  figures.push(...bounded('peak memory, worker process + ffmpeg/ffprobe', 'MB', memory));
+  figures.push(...bounded('peak disk in the temp dir', 'MB', (r) => r.diskPeakBytes / MB));
+  return figures;
+}
