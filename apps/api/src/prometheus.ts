@@ -1,3 +1,6 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobStatus } from '@thumbs/model';
 import type { StateStore } from './state/store.ts';
@@ -60,22 +63,14 @@ export function createMetrics(store: StateStore, hub: () => HubStats | undefined
   return { registry, httpDuration, awsRequests };
 }
 
-interface MiddlewareClient {
-  middlewareStack: {
-    add(
-      middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
-      options: object,
-    ): void;
-  };
-}
-
 /** Counts every request an AWS SDK client sends (retries included). */
-export function countRequests(client: MiddlewareClient, onRequest: () => void): void {
-  client.middlewareStack.add(
+export function countRequests(client: S3Client | SQSClient | SNSClient, onRequest: () => void): void {
+  // The middleware does not depend on the service's input and output types.
+  (client as S3Client).middlewareStack.add(
     (next) => async (args) => {
       onRequest();
       return next(args);
     },
-    { step: 'deserialize', name: 'countRequests' },
+    { step: 'deserialize' },
   );
 }

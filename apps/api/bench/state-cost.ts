@@ -1,0 +1,356 @@
+/**
+ * The cost of keeping the dashboard state, ours beside the seed's, with 10,000 and 100,000 thumbnails in an
+ * in-process emulator bucket:
+ *  - snapshot: GET /api/state over HTTP (what a connecting dashboard gets first); the seed has no index, so
+ *    its snapshot is one rebuild: list every thumbnail, presign every one, serialize the whole state;
+ *  - update: one finished video until a WebSocket client holds the message; the seed rebuilds and pushes
+ *    the whole state on its 5 s tick (this figure is its rebuild alone, before any wait for the tick);
+ *  - S3 requests per minute while idle: counted with an SDK middleware over a window, plus our slow
+ *    reconciliation spread over its interval; the seed's are its listing pages times its ticks per minute.
+ * Run alone: `node apps/api/bench/state-cost.ts [--quick]`.
+ */
+import { request, Agent } from 'node:http';
+import { ListObjectsV2Command, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { parseThumbnailKey, thumbnailKeys, type PipelineEvent, type ServerMessage } from '@thumbs/model';
+import type { FauxqsServer } from 'fauxqs';
+import { countRequests } from '../src/prometheus.ts';
+import {
+  clientsFor,
+  createResources,
+  startApi,
+  startEmulator,
+  waitFor,
+  WsRecorder,
+} from '../src/testing/harness.ts';
+
+export interface StateCostRow {
+  thumbnails: number;
+  ours: {
+    indexBuildMs: number;
+    snapshotMs: number;
+    snapshotBytes: number;
+    updateMs: number;
+    updateBytes: number;
+    idleS3PerMinute: number;
+    idleMeasuredS3PerMinute: number;
+    reconcileEveryMinutes: number;
+  };
+  seed: { rebuildMs: number; stateBytes: number; requestsPerRebuild: number; idleS3PerMinute: number };
+}
+
+/** Same shape as the repository benchmark's Figure rows. */
+export interface StateCostFigure {
+  section: string;
+  name: string;
+  unit: string;
+  ours: number | null;
+  seed: number | null;
+  ratio: number | null;
+  goal: string;
+  met: boolean | null;
+  note?: string;
+}
+
+export interface StateCostOptions {
+  sizes?: number[];
+  idleWindowMs?: number;
+  repeats?: number;
+  say?: (line: string) => void;
+}
+
+const SEED_TICK_MS = 5000;
+const FRAMES = ['10', '50', '95'] as const;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** Tiny objects straight over HTTP (the emulator does not check signatures): ~10× faster than the SDK. */
+async function seedThumbnails(server: FauxqsServer, bucket: string, from: number, to: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const put = (key: string) =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          method: 'PUT',
+          path: `/${bucket}/${key}`,
+          agent,
+          headers: { 'content-length': 4, 'content-type': 'image/jpeg' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${key}: ${res.statusCode}`)),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end('jpeg');
+    });
+  let next = from;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < to) {
+        const n = next++;
+        await put(`thumbnails/uploads/video-${Math.floor(n / 3)}.mp4/${FRAMES[n % 3]}.jpg`);
+      }
+    }),
+  );
+  agent.destroy();
+}
+
+/** The seed's approach: the whole state rebuilt from S3 on every tick. */
+async function seedRebuild(
+  s3: S3Client,
+  bucket: string,
+): Promise<{ ms: number; bytes: number; requests: number }> {
+  const started = performance.now();
+  let requests = 0;
+  const thumbnails = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'thumbnails/', ContinuationToken: token }),
+    );
+    requests++;
+    for (const object of page.Contents ?? []) {
+      const parsed = object.Key ? parseThumbnailKey(object.Key) : undefined;
+      if (!object.Key || !parsed) continue;
+      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: object.Key }), {
+        expiresIn: 3600,
+      });
+      thumbnails.push({
+        key: object.Key,
+        url,
+        ...parsed,
+        lastModified: object.LastModified?.toISOString(),
+        size: object.Size,
+      });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  const bytes = Buffer.byteLength(JSON.stringify({ type: 'snapshot', state: { thumbnails } }));
+  return { ms: performance.now() - started, bytes, requests };
+}
+
+function doneEvent(source: string): PipelineEvent {
+  return {
+    type: 'job.done',
+    source,
+    attempt: 1,
+    worker: 'bench',
+    thumbnails: thumbnailKeys(source).map((key, i) => ({
+      key,
+      frame: (['10%', '50%', '95%'] as const)[i] ?? '10%',
+      size: 4,
+    })),
+    uploadedAt: null,
+    processingMs: 1000,
+    time: new Date().toISOString(),
+  };
+}
+
+async function measureOurs(
+  server: FauxqsServer,
+  resources: ReturnType<typeof createResources>,
+  total: number,
+  idleWindowMs: number,
+  repeats: number,
+) {
+  const aws = clientsFor(server.address);
+  let s3Requests = 0;
+  countRequests(aws.s3, () => s3Requests++);
+  const started = performance.now();
+  const api = await startApi(server.address, resources, { QUEUE_POLL_MS: '1000' }, { aws });
+  try {
+    await waitFor(
+      () => api.pipeline.thumbnails.ready && api.pipeline.store.index.count >= total,
+      600_000,
+      'the index',
+    );
+    const indexBuildMs = performance.now() - started;
+
+    const snapshots: number[] = [];
+    let snapshotBytes = 0;
+    for (let i = 0; i <= repeats; i++) {
+      const t = performance.now();
+      const body = await (await fetch(`${api.url}/api/state`)).text();
+      if (i > 0) snapshots.push(performance.now() - t);
+      snapshotBytes = Buffer.byteLength(body);
+    }
+
+    const ws = new WsRecorder(api.url);
+    await ws.waitFor('snapshot');
+    const updates: number[] = [];
+    let updateBytes = 0;
+    for (let i = 0; i < repeats; i++) {
+      const source = `uploads/bench-update-${total}-${i}.mp4`;
+      const arrived = new Promise<Extract<ServerMessage, { type: 'thumbnails' }>>((resolve) => {
+        const onMessage = (data: Buffer) => {
+          const message = JSON.parse(String(data)) as ServerMessage;
+          if (message.type === 'thumbnails' && message.added.some((a) => a.source === source)) {
+            ws.socket.off('message', onMessage);
+            resolve(message);
+          }
+        };
+        ws.socket.on('message', onMessage);
+      });
+      const t = performance.now();
+      await api.pipeline.apply(doneEvent(source));
+      const message = await arrived;
+      updates.push(performance.now() - t);
+      updateBytes = Buffer.byteLength(JSON.stringify(message));
+    }
+    ws.close();
+
+    const before = s3Requests;
+    await new Promise((resolve) => setTimeout(resolve, idleWindowMs));
+    const idleMeasuredS3PerMinute = ((s3Requests - before) * 60_000) / idleWindowMs;
+    const reconcileMs = api.pipeline.thumbnails.reconcileIntervalMs();
+    const pages = Math.ceil(total / 1000);
+    return {
+      indexBuildMs,
+      snapshotMs: median(snapshots),
+      snapshotBytes,
+      updateMs: median(updates),
+      updateBytes,
+      idleMeasuredS3PerMinute,
+      idleS3PerMinute: idleMeasuredS3PerMinute + (pages * 60_000) / reconcileMs,
+      reconcileEveryMinutes: reconcileMs / 60_000,
+    };
+  } finally {
+    await api.app.close();
+  }
+}
+
+async function measureSeed(server: FauxqsServer, bucket: string, repeats: number) {
+  const aws = clientsFor(server.address);
+  const runs = [];
+  for (let i = 0; i < repeats; i++) runs.push(await seedRebuild(aws.s3, bucket));
+  const rebuildMs = median(runs.map((r) => r.ms));
+  const requestsPerRebuild = runs[0]?.requests ?? 0;
+  // A tick every 5 s, or back to back when one rebuild takes longer than that.
+  const ticksPerMinute = 60_000 / Math.max(SEED_TICK_MS, rebuildMs);
+  return {
+    rebuildMs,
+    stateBytes: runs[0]?.bytes ?? 0,
+    requestsPerRebuild,
+    idleS3PerMinute: requestsPerRebuild * ticksPerMinute,
+  };
+}
+
+export async function benchStateCost(
+  options: StateCostOptions = {},
+): Promise<{ rows: StateCostRow[]; figures: StateCostFigure[] }> {
+  const sizes = options.sizes ?? [10_000, 100_000];
+  const idleWindowMs = options.idleWindowMs ?? 30_000;
+  const repeats = options.repeats ?? 10;
+  const say = options.say ?? (() => {});
+  const server = await startEmulator();
+  const rows: StateCostRow[] = [];
+  try {
+    const resources = createResources(server, 'bench');
+    let seeded = 0;
+    for (const size of [...sizes].sort((a, b) => a - b)) {
+      say(`state cost: seeding ${size} thumbnails`);
+      await seedThumbnails(server, resources.bucket, seeded, size);
+      seeded = size;
+      say(`state cost: ours at ${size}`);
+      const ours = await measureOurs(server, resources, size, idleWindowMs, repeats);
+      say(`state cost: seed's approach at ${size}`);
+      const seed = await measureSeed(server, resources.bucket, size >= 100_000 ? 1 : 3);
+      rows.push({ thumbnails: size, ours, seed });
+    }
+  } finally {
+    await server.stop();
+  }
+  return { rows, figures: rows.flatMap(toFigures) };
+}
+
+function toFigures(row: StateCostRow): StateCostFigure[] {
+  const n = row.thumbnails.toLocaleString('en-US');
+  const figure = (
+    name: string,
+    unit: string,
+    ours: number,
+    seed: number,
+    goal: string,
+    met: boolean,
+    note?: string,
+  ): StateCostFigure => ({
+    section: 'api',
+    name: `${name} (${n} thumbnails)`,
+    unit,
+    ours,
+    seed,
+    ratio: seed === 0 ? null : ours / seed,
+    goal,
+    met,
+    ...(note ? { note } : {}),
+  });
+  return [
+    figure(
+      'snapshot served',
+      'ms',
+      row.ours.snapshotMs,
+      row.seed.rebuildMs,
+      'does not grow with the total',
+      row.ours.snapshotMs < 100,
+      'seed: one full list + presign rebuild',
+    ),
+    figure(
+      'one update pushed',
+      'ms',
+      row.ours.updateMs,
+      row.seed.rebuildMs,
+      '< 1 s after the event',
+      row.ours.updateMs < 1000,
+      'seed: its rebuild, plus up to 5 s until the next tick',
+    ),
+    figure(
+      'update size',
+      'KB',
+      row.ours.updateBytes / 1000,
+      row.seed.stateBytes / 1000,
+      'small updates',
+      row.ours.updateBytes < row.seed.stateBytes,
+    ),
+    figure(
+      'S3 requests while idle',
+      '/min',
+      row.ours.idleS3PerMinute,
+      row.seed.idleS3PerMinute,
+      '≤ 2 /min',
+      row.ours.idleS3PerMinute <= 2,
+      `ours: reconciliation every ${row.ours.reconcileEveryMinutes.toFixed(0)} min`,
+    ),
+  ];
+}
+
+function table(rows: StateCostRow[]): string {
+  const lines = [
+    '| thumbnails | snapshot: ours | snapshot: seed | update: ours | update: seed | update size: ours / seed | S3 req/min idle: ours | S3 req/min idle: seed |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.thumbnails.toLocaleString('en-US')} | ${r.ours.snapshotMs.toFixed(1)} ms | ${(r.seed.rebuildMs / 1000).toFixed(1)} s | ${r.ours.updateMs.toFixed(1)} ms | ${(r.seed.rebuildMs / 1000).toFixed(1)} s + ≤ 5 s tick | ${(r.ours.updateBytes / 1000).toFixed(1)} KB / ${(r.seed.stateBytes / 1e6).toFixed(1)} MB | ${r.ours.idleS3PerMinute.toFixed(2)} (measured ${r.ours.idleMeasuredS3PerMinute.toFixed(0)} + reconciliation every ${r.ours.reconcileEveryMinutes.toFixed(0)} min) | ${r.seed.idleS3PerMinute.toFixed(0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.main) {
+  const quick = process.argv.includes('--quick');
+  const result = await benchStateCost({
+    sizes: quick ? [1000, 10_000] : [10_000, 100_000],
+    idleWindowMs: quick ? 5000 : 30_000,
+    repeats: quick ? 3 : 10,
+    say: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${table(result.rows)}\n\n${JSON.stringify(result.rows, null, 2)}\n`);
+}
