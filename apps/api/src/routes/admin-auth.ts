@@ -4,14 +4,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
- * An onRequest hook (before the body is even read) that lets a request through only with `Authorization: Bearer <token>`. Compares hashes in
- * constant time (equal length, no early exit); the token itself is never logged.
+ * A preParsing hook (after rate limiting, before the body is read or validated) that lets a request through
+ * only with `Authorization: Bearer <token>`. Compares hashes in constant time (equal length, no early exit);
+ * the token itself is never logged.
  */
 export function requireAdminToken(token: string) {
   const expected = digest(token);
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  return async <P>(request: FastifyRequest, reply: FastifyReply, payload: P) => {
     const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
-    if (match?.[1] && timingSafeEqual(digest(match[1]), expected)) return;
+    if (match?.[1] && timingSafeEqual(digest(match[1]), expected)) return payload;
     reply.header('WWW-Authenticate', 'Bearer realm="thumbnail-pipeline admin"');
     return reply.code(401).send({
       statusCode: 401,

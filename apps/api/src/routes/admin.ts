@@ -26,7 +26,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (
   app,
   { pipeline, adminToken, rateLimit },
 ) => {
-  app.addHook('onRequest', requireAdminToken(adminToken));
+  app.addHook('preParsing', requireAdminToken(adminToken));
   const config = { rateLimit: { max: rateLimit, timeWindow: '1 minute' } };
   const tags = ['admin'];
   const security = [{ bearer: [] }];

@@ -188,6 +188,18 @@ describe('admin routes', () => {
     expect((await api.app.inject('/api/jobs')).json()).toEqual([]);
   });
 
+  it('rate-limits admin routes', async () => {
+    const limited = await startApi(server.address, resources, { ADMIN_RATE_LIMIT: '2' });
+    try {
+      const codes = [];
+      for (let i = 0; i < 3; i++)
+        codes.push((await limited.app.inject({ method: 'POST', url: '/api/dlq/redrive' })).statusCode);
+      expect(codes).toEqual([401, 401, 429]);
+    } finally {
+      await limited.app.close();
+    }
+  });
+
   it('presigns an upload under uploads/ that accepts exactly the announced file', async () => {
     const ws = new WsRecorder(api.url);
     await ws.waitFor('snapshot');

@@ -68,6 +68,7 @@ export function configFor(
     API_HOST: '127.0.0.1',
     PODS_ENABLED: 'false',
     QUEUE_POLL_MS: '200',
+    ADMIN_RATE_LIMIT: '1000',
     ...extra,
   });
 }
