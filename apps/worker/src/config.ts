@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { env, loadConfig, pipelineSpec, type ConfigOf } from '@thumbs/runtime';
+import { DEFAULT_MAX_WINDOW, DEFAULT_MIN_WINDOW } from './range-relay.ts';
 
 /** What the worker reads from the environment: the shared pipeline settings plus its own knobs. */
 export const workerSpec = {
@@ -12,6 +13,10 @@ export const workerSpec = {
   thumbnailMaxWidth: env.int('THUMBNAIL_MAX_WIDTH', 640, { min: 16, max: 4096 }),
   jpegQuality: env.int('THUMBNAIL_JPEG_QUALITY', 3, { min: 2, max: 31 }),
   ffmpegTimeoutSeconds: env.int('FFMPEG_TIMEOUT_SECONDS', 600, { min: 5, max: 43_200 }),
+  /** Read the source through the loopback range relay (bounded windows) rather than the presigned URL. */
+  rangeRelay: env.bool('RANGE_RELAY', true),
+  rangeWindowMinBytes: env.int('RANGE_WINDOW_MIN_BYTES', DEFAULT_MIN_WINDOW, { min: 4096, max: 1 << 30 }),
+  rangeWindowMaxBytes: env.int('RANGE_WINDOW_MAX_BYTES', DEFAULT_MAX_WINDOW, { min: 4096, max: 1 << 30 }),
 };
 
 export type WorkerConfig = ConfigOf<typeof workerSpec>;

@@ -59,14 +59,32 @@ function frameRate(value: string | undefined): number | undefined {
   return num && den ? num / den : undefined;
 }
 
+/** ffmpeg's notes on re-requesting the rest of a file over HTTP: routine with the range relay, never the cause. */
+const RECONNECT_NOISE = /Will reconnect at|Stream ends prematurely/;
+
 function lastLine(text: string, input: string, name: string): string {
-  const lines = text.replaceAll(input, name).trim().split('\n');
+  const lines = text
+    .replaceAll(input, name)
+    .split('\n')
+    .filter((line) => line.trim() && !RECONNECT_NOISE.test(line));
   return lines.at(-1)?.trim() || 'no error output';
+}
+
+/**
+ * Input options for reading over HTTP: when a response ends before the end of the file (the range relay
+ * answers in bounded windows), ask again from the current offset at once instead of treating it as the end.
+ */
+export function networkInputOptions(input: string): string[] {
+  return /^https?:\/\//i.test(input) ? ['-reconnect', '1'] : [];
 }
 
 /** Reads the video's streams and durations (ffprobe JSON). Only the container header and index are fetched. */
 export async function probeVideo(input: string, options: MediaOptions): Promise<VideoProbe> {
-  const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', input];
+  const args = [
+    ...['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams'],
+    ...networkInputOptions(input),
+    input,
+  ];
   const output = await new Promise<string>((resolve, reject) => {
     execFile(
       ffprobePath(),
@@ -170,7 +188,9 @@ export async function extractFrames(
   options: ExtractOptions,
 ): Promise<void> {
   const command = ffmpeg({ timeout: options.timeoutMs / 1000 });
-  for (const time of times) command.input(input).inputOptions(['-ss', time.toFixed(3)]);
+  for (const time of times) {
+    command.input(input).inputOptions([...networkInputOptions(input), '-ss', time.toFixed(3)]);
+  }
   outputs.forEach((output, index) => {
     command
       .output(output)
@@ -190,7 +210,7 @@ export async function extractFrames(
 async function extractLastFrame(input: string, output: string, options: ExtractOptions): Promise<void> {
   const command = ffmpeg({ timeout: options.timeoutMs / 1000 })
     .input(input)
-    .inputOptions(['-sseof', '-3'])
+    .inputOptions([...networkInputOptions(input), '-sseof', '-3'])
     .output(output)
     .outputOptions(['-map', '0:v:0', '-vf', thumbnailFilter(options.maxWidth)])
     .outputOptions(['-q:v', String(options.quality), '-f', 'image2', '-update', '1', '-y']);

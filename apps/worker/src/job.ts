@@ -3,6 +3,7 @@ import { failureKey, type FailureRecord, type ObjectRef } from '@thumbs/model';
 import type { Logger } from '@thumbs/runtime';
 import type { PublishEvent } from './events.ts';
 import { existingThumbnails, headSource, makeThumbnails, type ThumbnailSettings } from './process-video.ts';
+import type { RelayStats } from './range-relay.ts';
 
 export interface JobSettings {
   s3: S3Client;
@@ -58,10 +59,13 @@ export async function runJob(
     await settings.publish({ type: 'job.started', ...common, uploadedAt, time: new Date().toISOString() });
     const existing = await existingThumbnails(settings.thumbnails, source);
     if (existing) log.info('thumbnails of this version already stored');
-    const thumbnails = existing ?? (await makeThumbnails(settings.thumbnails, source, signal));
+    let read: RelayStats | undefined;
+    const thumbnails =
+      existing ?? (await makeThumbnails(settings.thumbnails, source, signal, (stats) => (read = stats)));
     await clearFailure(settings, ref.key, log);
     const processingMs = Date.now() - started;
-    log.info({ processingMs, thumbnails: thumbnails.map((t) => t.key) }, 'job done');
+    const sourceRead = read && { ...read, size: source.size };
+    log.info({ processingMs, sourceRead, thumbnails: thumbnails.map((t) => t.key) }, 'job done');
     await settings.publish({
       type: 'job.done',
       ...common,

@@ -5,6 +5,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } 
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { FRAMES, thumbnailKey, type FrameLabel } from '@thumbs/model';
 import { extractFrames, probeVideo, seekTimes } from './ffmpeg.ts';
+import { openRangeRelay, type RangeRelayOptions, type RelayStats } from './range-relay.ts';
 
 export interface ThumbnailRef {
   key: string;
@@ -17,6 +18,8 @@ export interface SourceObject {
   key: string;
   eTag: string;
   lastModified: Date | undefined;
+  /** Bytes, when known. */
+  size?: number;
 }
 
 export interface ThumbnailSettings {
@@ -27,6 +30,11 @@ export interface ThumbnailSettings {
   maxWidth: number;
   quality: number;
   timeoutMs: number;
+  /**
+   * How ffmpeg reads the source: through a loopback relay that fetches bounded windows (the default), or
+   * `false` to hand ffmpeg the presigned URL itself (its open-ended ranges fetch far past what it decodes).
+   */
+  rangeRelay?: RangeRelayOptions | false;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -45,7 +53,13 @@ export async function headSource(
 ): Promise<SourceObject | undefined> {
   try {
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return { bucket, key, eTag: unquote(head.ETag), lastModified: head.LastModified };
+    return {
+      bucket,
+      key,
+      eTag: unquote(head.ETag),
+      lastModified: head.LastModified,
+      size: head.ContentLength,
+    };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
@@ -74,35 +88,39 @@ export async function existingThumbnails(
 
 /**
  * Probes the video through a presigned URL and extracts the three frames without downloading the file,
- * then stores them. Nothing is stored unless all three frames were extracted.
+ * then stores them. Nothing is stored unless all three frames were extracted. `onSourceRead` learns how
+ * much of the source the relay fetched (not called without the relay).
  */
 export async function makeThumbnails(
   settings: ThumbnailSettings,
   source: SourceObject,
   signal?: AbortSignal,
+  onSourceRead?: (stats: RelayStats) => void,
 ): Promise<ThumbnailRef[]> {
   const expiresIn = Math.min(604_800, Math.ceil((2 * settings.timeoutMs) / 1000) + 60);
   const url = await getSignedUrl(
     settings.s3,
     new GetObjectCommand({ Bucket: source.bucket, Key: source.key }),
-    {
-      expiresIn,
-    },
+    { expiresIn },
   );
-  const media = { name: source.key, signal, timeoutMs: settings.timeoutMs };
-  const probe = await probeVideo(url, media);
-  const times = seekTimes(
-    probe,
-    FRAMES.map((f) => f.fraction),
-  );
+  const relay =
+    settings.rangeRelay === false ? undefined : await openRangeRelay(url, source.key, settings.rangeRelay);
+  const input = relay?.url ?? url;
   const dir = await mkdtemp(join(tmpdir(), 'thumbs-'));
   try {
+    const media = { name: source.key, signal, timeoutMs: settings.timeoutMs };
+    const probe = await probeVideo(input, media);
+    const times = seekTimes(
+      probe,
+      FRAMES.map((f) => f.fraction),
+    );
     const files = FRAMES.map((frame) => join(dir, `${frame.slug}.jpg`));
-    await extractFrames(url, times, files, {
+    await extractFrames(input, times, files, {
       ...media,
       maxWidth: settings.maxWidth,
       quality: settings.quality,
     });
+    if (relay) onSourceRead?.(relay.stats());
     const images = await Promise.all(files.map((file) => readFile(file)));
     signal?.throwIfAborted();
     return await Promise.all(
@@ -111,6 +129,7 @@ export async function makeThumbnails(
       ),
     );
   } finally {
+    await relay?.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -28,6 +28,10 @@ export function createWorker(config: WorkerConfig, { s3, sqs, sns }: AwsClients,
         maxWidth: config.thumbnailMaxWidth,
         quality: config.jpegQuality,
         timeoutMs: config.ffmpegTimeoutSeconds * 1000,
+        rangeRelay: config.rangeRelay && {
+          minWindow: config.rangeWindowMinBytes,
+          maxWindow: config.rangeWindowMaxBytes,
+        },
       },
     },
   });

@@ -1,0 +1,198 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { FauxqsServer } from 'fauxqs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ffmpegPath } from '@thumbs/runtime';
+import { MediaError, networkInputOptions, probeVideo } from './ffmpeg.ts';
+import { openRangeRelay, parseRange, type RangeRelay, type RangeRelayOptions } from './range-relay.ts';
+import { makeTestClip } from './testing/clips.ts';
+import { startCountingProxy, type CountingProxy } from './testing/counting-proxy.ts';
+import { clientsFor, putObject, startEmulator } from './testing/emulator.ts';
+
+const run = promisify(execFile);
+const KiB = 1024;
+const bucket = 'relay-test';
+
+let server: FauxqsServer;
+let proxy: CountingProxy;
+let dir: string;
+const relays: RangeRelay[] = [];
+const data = randomBytes(3 * 1024 * 1024 + 123);
+const BIG = 64 * 1024 * 1024;
+
+/** A presigned GET through the counting proxy, so the test sees what the relay asks of storage. */
+function presign(key: string): Promise<string> {
+  return getSignedUrl(clientsFor(proxy.url).s3, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+    expiresIn: 600,
+  });
+}
+
+async function relayFor(key: string, options: RangeRelayOptions = {}): Promise<RangeRelay> {
+  const relay = await openRangeRelay(await presign(key), key, options);
+  relays.push(relay);
+  return relay;
+}
+
+async function get(url: string, range?: string) {
+  const response = await fetch(url, { headers: range ? { range } : {} });
+  return {
+    status: response.status,
+    contentRange: response.headers.get('content-range'),
+    connection: response.headers.get('connection'),
+    body: Buffer.from(await response.arrayBuffer()),
+  };
+}
+
+beforeAll(async () => {
+  const emulator = await startEmulator();
+  server = emulator.server;
+  server.createBucket(bucket);
+  await putObject(emulator.clients.s3, bucket, 'uploads/data.bin', data);
+  await putObject(emulator.clients.s3, bucket, 'uploads/big.bin', Buffer.alloc(BIG, 1));
+  proxy = await startCountingProxy(emulator.endpoint);
+  dir = await mkdtemp(join(tmpdir(), 'worker-relay-'));
+});
+
+afterEach(async () => {
+  await Promise.all(relays.splice(0).map((relay) => relay.close()));
+  proxy.requests.length = 0;
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('parseRange', () => {
+  it('reads what ffmpeg sends and rejects the rest', () => {
+    expect(parseRange(undefined)).toBeUndefined();
+    expect(parseRange('bytes=0-')).toEqual({ start: 0, end: undefined });
+    expect(parseRange('bytes=100-199')).toEqual({ start: 100, end: 199 });
+    expect(parseRange('bytes=-500')).toBeNull();
+    expect(parseRange('bytes=0-1,5-9')).toBeNull();
+    expect(parseRange('bytes=9-5')).toBeNull();
+  });
+});
+
+describe('range relay', () => {
+  it('answers open-ended reads with bounded windows that grow while reading on and shrink after a seek', async () => {
+    const relay = await relayFor('uploads/data.bin', { minWindow: 64 * KiB, maxWindow: 256 * KiB });
+    expect(new URL(relay.url).hostname).toBe('127.0.0.1');
+    const total = data.length;
+    const windows: string[] = [];
+    let offset = 0;
+    while (offset < total) {
+      const read = await get(relay.url, `bytes=${offset}-`);
+      expect(read.status).toBe(206);
+      expect(read.connection).toBe('close');
+      expect(read.body.equals(data.subarray(offset, offset + read.body.length))).toBe(true);
+      windows.push(read.contentRange ?? '');
+      offset += read.body.length;
+    }
+    expect(windows.slice(0, 4)).toEqual([
+      `bytes 0-${64 * KiB - 1}/${total}`,
+      `bytes ${64 * KiB}-${192 * KiB - 1}/${total}`,
+      `bytes ${192 * KiB}-${448 * KiB - 1}/${total}`,
+      `bytes ${448 * KiB}-${704 * KiB - 1}/${total}`,
+    ]);
+    expect(windows.at(-1)).toMatch(new RegExp(`-${total - 1}/${total}$`));
+    // Storage saw the same bounded ranges (the last one asked past the end), never an open-ended one.
+    const asked = proxy.requests.map((r) => r.range);
+    expect(asked.slice(0, -1)).toEqual(
+      windows.slice(0, -1).map((w) => w.replace(/^bytes (\d+-\d+)\/\d+$/, 'bytes=$1')),
+    );
+    const lastStart = Number(/^bytes (\d+)-/.exec(windows.at(-1) ?? '')?.[1]);
+    expect(asked.at(-1)).toBe(`bytes=${lastStart}-${lastStart + 256 * KiB - 1}`);
+
+    const seek = await get(relay.url, 'bytes=1000000-');
+    expect(seek.contentRange).toBe(`bytes 1000000-${1000000 + 64 * KiB - 1}/${total}`);
+    expect(seek.body.equals(data.subarray(1000000, 1000000 + 64 * KiB))).toBe(true);
+    expect(relay.stats()).toEqual({ requests: windows.length + 1, bytes: total + 64 * KiB });
+  });
+
+  it('serves a request without a range from the start, and bounded ranges no larger than asked', async () => {
+    const relay = await relayFor('uploads/data.bin', { minWindow: 64 * KiB });
+    const whole = await get(relay.url);
+    expect([whole.status, whole.contentRange]).toEqual([206, `bytes 0-${64 * KiB - 1}/${data.length}`]);
+    const small = await get(relay.url, 'bytes=10-19');
+    expect([small.status, small.contentRange]).toEqual([206, `bytes 10-19/${data.length}`]);
+    expect(small.body.equals(data.subarray(10, 20))).toBe(true);
+  });
+
+  it('answers HEAD with the total size', async () => {
+    const relay = await relayFor('uploads/data.bin');
+    const head = await fetch(relay.url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(data.length));
+    expect(head.headers.get('accept-ranges')).toBe('bytes');
+  });
+
+  it("passes storage errors on with storage's status", async () => {
+    const missing = await relayFor('uploads/missing.bin');
+    expect((await get(missing.url, 'bytes=0-')).status).toBe(404);
+    const relay = await relayFor('uploads/data.bin');
+    expect((await get(relay.url, `bytes=${data.length}-`)).status).toBe(416);
+    expect((await get(relay.url, 'bytes=-10')).status).toBe(416);
+    expect((await get(`${relay.url}x`, 'bytes=0-')).status).toBe(404);
+  });
+
+  it('stops the storage transfer when the reader hangs up', async () => {
+    const relay = await relayFor('uploads/big.bin', { minWindow: BIG });
+    const aborted = new AbortController();
+    const response = await fetch(relay.url, { signal: aborted.signal });
+    const reader = response.body!.getReader();
+    await reader.read();
+    aborted.abort();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Asked for the whole window; hung up after the first chunk.
+    expect(proxy.requests.map((r) => r.range)).toEqual([`bytes=0-${BIG - 1}`]);
+    console.info(`after hanging up: ${proxy.requests[0]?.bytes} bytes of a ${BIG} byte window`);
+    expect(proxy.requests[0]?.bytes).toBeLessThan(BIG / 2);
+  });
+});
+
+describe('ffmpeg through the relay', () => {
+  it('reads the whole file byte-exact over many small windows (ffprobe and ffmpeg reconnect at each end)', async () => {
+    const clip = join(dir, 'noisy.mp4');
+    await makeTestClip(clip, {
+      seconds: 3,
+      filter: 'noise=alls=20:allf=t',
+      extra: ['-movflags', '+faststart'],
+    });
+    const key = 'uploads/noisy clip.mp4';
+    await putObject(clientsFor(proxy.url).s3, bucket, key, await readFile(clip));
+    const relay = await relayFor(key, { minWindow: 4 * KiB, maxWindow: 16 * KiB });
+
+    const media = { name: key, timeoutMs: 30_000 };
+    expect(await probeVideo(relay.url, media)).toEqual(await probeVideo(clip, media));
+    const decode = async (input: string) =>
+      (
+        await run(ffmpegPath(), [
+          ...['-v', 'error', ...networkInputOptions(input), '-i', input],
+          ...['-map', '0:v', '-f', 'framemd5', '-'],
+        ])
+      ).stdout;
+    const frames = await decode(relay.url);
+    expect(frames.split('\n').filter((line) => line && !line.startsWith('#'))).toHaveLength(30);
+    expect(frames).toBe(await decode(clip));
+    console.info(`decoded through the relay: ${JSON.stringify(relay.stats())}`);
+    expect(relay.stats().requests).toBeGreaterThan(20);
+  });
+
+  it('reports a missing source by its name, with the storage error', async () => {
+    const relay = await relayFor('uploads/gone.mp4');
+    const error = await probeVideo(relay.url, { name: 'uploads/gone.mp4', timeoutMs: 30_000 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(MediaError);
+    expect((error as Error).message).toMatch(/^ffprobe could not read uploads\/gone\.mp4: .*404 Not Found/);
+    expect((error as Error).message).not.toContain(new URL(relay.url).pathname);
+  });
+});

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+
+export interface RangeRelayOptions {
+  /** Bytes fetched for a read that does not continue an earlier one (the first read, or after a seek). */
+  minWindow?: number;
+  /** The largest window: windows double while a reader keeps reading on from where the last one ended. */
+  maxWindow?: number;
+}
+
+export interface RelayStats {
+  /** Ranged GETs sent to the source. */
+  requests: number;
+  /** Body bytes received from the source. */
+  bytes: number;
+}
+
+export interface RangeRelay {
+  /** http://127.0.0.1:<port>/<token>/<file name>: what ffmpeg and ffprobe read instead of the source URL. */
+  url: string;
+  stats(): RelayStats;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MIN_WINDOW = 256 * 1024;
+export const DEFAULT_MAX_WINDOW = 4 * 1024 * 1024;
+/** Windows remembered for sequential reads (a few readers at once: ffprobe, then one per seek point). */
+const REMEMBERED_READS = 32;
+
+type ByteRange = { start: number; end: number | undefined };
+
+/** `bytes=N-` or `bytes=N-M` (what ffmpeg sends); undefined when absent; null when unsupported. */
+export function parseRange(header: string | undefined): ByteRange | undefined | null {
+  if (header === undefined) return undefined;
+  const match = /^bytes=(\d+)-(\d*)$/.exec(header.trim());
+  if (!match) return null;
+  const start = Number(match[1]);
+  const end = match[2] ? Number(match[2]) : undefined;
+  return end !== undefined && end < start ? null : { start, end };
+}
+
+/**
+ * Serves one source URL on loopback to ffmpeg and ffprobe, answering every read with a bounded window.
+ *
+ * ffmpeg asks for open-ended ranges (`bytes=N-`) and drops the connection when it seeks, so a storage server
+ * answering them streams megabytes into socket buffers that ffmpeg never reads. The relay fetches at most a
+ * window per request with a bounded Range GET, and ends its 206 there; ffmpeg (with `-reconnect 1`) sees
+ * the body end before the file size and asks again from that offset, for a window twice as large.
+ */
+export async function openRangeRelay(
+  source: string,
+  name: string,
+  options: RangeRelayOptions = {},
+): Promise<RangeRelay> {
+  const minWindow = options.minWindow ?? DEFAULT_MIN_WINDOW;
+  const maxWindow = Math.max(minWindow, options.maxWindow ?? DEFAULT_MAX_WINDOW);
+  const path = `/${randomBytes(16).toString('hex')}/${encodeURIComponent(basename(name) || 'video')}`;
+  const stats: RelayStats = { requests: 0, bytes: 0 };
+  /** Where each recent window ended → the window for a read that continues from there. */
+  const nextWindows = new Map<number, number>();
+
+  function windowAt(start: number): number {
+    const window = nextWindows.get(start) ?? minWindow;
+    nextWindows.delete(start);
+    return window;
+  }
+
+  function remember(end: number, window: number): void {
+    nextWindows.set(end, Math.min(maxWindow, window * 2));
+    if (nextWindows.size > REMEMBERED_READS) nextWindows.delete(nextWindows.keys().next().value ?? end);
+  }
+
+  async function fetchRange(range: string, signal: AbortSignal): Promise<Response> {
+    stats.requests++;
+    return fetch(source, { headers: { range }, signal });
+  }
+
+  async function relay(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.url !== path) return reply(res, 404, 'not found');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'only GET and HEAD');
+    const range = parseRange(req.headers.range);
+    if (range === null) return reply(res, 416, `unsupported range ${req.headers.range}`);
+    const aborted = new AbortController();
+    res.on('close', () => aborted.abort());
+
+    if (req.method === 'HEAD') {
+      const probe = await fetchRange('bytes=0-0', aborted.signal);
+      await probe.body?.cancel();
+      const total = totalSize(probe.headers.get('content-range'));
+      if (probe.status !== 206 || total === undefined) return reply(res, upstreamStatus(probe.status), '');
+      res.writeHead(200, { 'Content-Length': total, 'Accept-Ranges': 'bytes', Connection: 'close' });
+      return void res.end();
+    }
+
+    const start = range?.start ?? 0;
+    const window = windowAt(start);
+    const end = Math.min(range?.end ?? Infinity, start + window - 1);
+    const upstream = await fetchRange(`bytes=${start}-${end}`, aborted.signal);
+    const contentRange = upstream.headers.get('content-range');
+    if (upstream.status !== 206 || !contentRange || !upstream.body) {
+      // The same status (403, 404, 416…) so that ffmpeg's error says what the storage said.
+      await upstream.body?.cancel();
+      return reply(res, upstreamStatus(upstream.status), `source answered ${upstream.status}`);
+    }
+    const lastByte = Number(/^bytes \d+-(\d+)\//.exec(contentRange)?.[1]);
+    if (Number.isFinite(lastByte)) remember(lastByte + 1, window);
+    const length = upstream.headers.get('content-length');
+    res.writeHead(206, {
+      'Content-Range': contentRange,
+      ...(length ? { 'Content-Length': length } : {}),
+      'Content-Type': upstream.headers.get('content-type') ?? 'application/octet-stream',
+      'Accept-Ranges': 'bytes',
+      // ffmpeg opens a new connection for every request anyway; closing is what tells it the window ended.
+      Connection: 'close',
+    });
+    const body = Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>);
+    body.on('data', (chunk: Buffer) => (stats.bytes += chunk.length));
+    await pipeline(body, res);
+  }
+
+  const server = createServer((req, res) => {
+    relay(req, res).catch(() => {
+      // The reader hung up (the fetch was aborted) or the source failed: either way this response is over.
+      if (!res.headersSent) reply(res, 502, 'could not read the source');
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${path}`,
+    stats: () => ({ ...stats }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Storage errors pass through; a 200 to a ranged GET (a server ignoring ranges) is not usable here. */
+function upstreamStatus(status: number): number {
+  return status >= 400 ? status : 502;
+}
+
+function totalSize(contentRange: string | null): number | undefined {
+  const total = Number(/\/(\d+)$/.exec(contentRange ?? '')?.[1]);
+  return Number.isFinite(total) ? total : undefined;
+}
+
+function reply(res: ServerResponse, status: number, message: string): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { 'Content-Type': 'text/plain', Connection: 'close' });
+  res.end(message);
+}
