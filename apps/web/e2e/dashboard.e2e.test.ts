@@ -67,15 +67,7 @@ describe('dashboard against the real local stack', () => {
       podsBefore,
       { timeout: TIMEOUT },
     );
-    // Every sample video ends up done, with its three thumbnails in the gallery.
-    await page.waitForFunction(
-      () => {
-        const rows = [...document.querySelectorAll('[data-testid=job-row]')];
-        return rows.length >= 7 && rows.every((row) => row.getAttribute('data-status') === 'done');
-      },
-      undefined,
-      { timeout: 150_000 },
-    );
+    await waitForAllJobsDone(page, 7);
   }, 240_000);
 
   it('uploads a video through the drop zone, showing its progress and then its three thumbnails', async () => {
@@ -89,7 +81,7 @@ describe('dashboard against the real local stack', () => {
     await item.locator('[data-testid=upload-thumb]').nth(2).waitFor({ timeout: TIMEOUT });
     await expectAttribute(item, 'data-stage', 'done');
     const key = await item.getAttribute('data-key');
-    expect(key).toMatch(/^uploads\/.*dropped.clip\.mp4$/);
+    expect(key).toMatch(/^uploads\/(.*\/)?dropped clip.*\.mp4$/);
 
     const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
     expect(seen).toContain('progress:100');
@@ -129,10 +121,22 @@ describe('dashboard against the real local stack', () => {
     await lightbox.waitFor({ state: 'detached' });
   });
 
-  it('takes the desktop and phone screenshots', async () => {
+  it('takes the desktop and phone screenshots while the pipeline works', async () => {
     mkdirSync(docsDir, { recursive: true });
+    // Run the samples again so that the pictures show a working pipeline, not an idle one.
+    await page.getByRole('button', { name: 'Test Pipeline' }).click();
+    await page
+      .getByText(/Test pipeline: \d+ sample videos uploaded/)
+      .last()
+      .waitFor();
+    await page.locator('[data-testid=pod-card][data-pod*=worker]').first().waitFor();
     await page.evaluate(() => window.scrollTo(0, 0));
+    await page.locator('.scene-box[data-active=true]').waitFor();
+    for (const close of await page.getByRole('button', { name: 'Dismiss' }).all()) await close.click();
+    await page.waitForFunction(() => [...document.images].every((img) => img.complete));
+    await page.waitForTimeout(800);
     await page.screenshot({ path: join(docsDir, 'dashboard-desktop.png'), fullPage: true });
+
     const phone = await browser.newPage({
       viewport: { width: 390, height: 844 },
       deviceScaleFactor: 2,
@@ -149,7 +153,9 @@ describe('dashboard against the real local stack', () => {
     expect(lefts).toHaveLength(1);
     await phone.screenshot({ path: join(docsDir, 'dashboard-phone.png'), fullPage: true });
     await phone.close();
-  });
+
+    await waitForAllJobsDone(page, 8);
+  }, 240_000);
 
   it('asks for the admin token when Purge has none, refuses a wrong one, and with the right one empties the gallery', async () => {
     await page.getByRole('button', { name: 'Forget the admin token' }).click();
@@ -190,6 +196,25 @@ async function expectText(locator: ReturnType<Page['getByTestId']>, text: string
 
 async function expectAttribute(locator: ReturnType<Page['locator']>, name: string, value: string) {
   await expect.poll(() => locator.getAttribute(name), { timeout: TIMEOUT }).toBe(value);
+}
+
+/** Waits until at least `count` jobs are listed, all done, and the queue is empty. */
+async function waitForAllJobsDone(page: Page, count: number) {
+  await page.waitForFunction(
+    (n) => {
+      const rows = [...document.querySelectorAll('[data-testid=job-row]')];
+      const value = (id: string) =>
+        document.querySelector(`[data-testid=stat-${id}] .stat-value`)?.textContent;
+      return (
+        rows.length >= n &&
+        rows.every((row) => row.getAttribute('data-status') === 'done') &&
+        value('depth') === '0' &&
+        value('inflight') === '0'
+      );
+    },
+    count,
+    { timeout: 150_000 },
+  );
 }
 
 async function podNames(page: Page): Promise<string[]> {

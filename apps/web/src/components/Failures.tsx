@@ -3,10 +3,11 @@
 import type { DlqEntry } from '@thumbs/model';
 import { useState } from 'react';
 import { apiRequest } from '../lib/api-client.ts';
-import { baseName, formatSince } from '../lib/format.ts';
+import { formatSince } from '../lib/format.ts';
 import { useNow } from '../lib/use-now.ts';
 import { useAdmin } from './AdminProvider.tsx';
 import { Spinner } from './Header.tsx';
+import { KeyLabel } from './KeyLabel.tsx';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
 
 export function Failures({ dlq }: { dlq: DlqEntry[] | null }) {
@@ -64,9 +65,11 @@ export function Failures({ dlq }: { dlq: DlqEntry[] | null }) {
           {dlq.map((entry) => (
             <li key={entry.messageId} className="dlq-item" data-testid="dlq-item">
               <div className="dlq-top">
-                <span className="mono" title={entry.source ?? entry.messageId}>
-                  {entry.source ? baseName(entry.source) : 'unreadable message'}
-                </span>
+                {entry.source ? (
+                  <KeyLabel source={entry.source} />
+                ) : (
+                  <span className="mono">unreadable message {entry.messageId}</span>
+                )}
                 <span className="muted small">
                   {entry.receiveCount}× received · {formatSince(entry.sentAt, now)} ago
                 </span>

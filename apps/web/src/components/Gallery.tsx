@@ -5,6 +5,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { baseName, formatCount } from '../lib/format.ts';
 import { chunk, groupByVideo, type VideoGroup } from '../lib/gallery.ts';
+import { KeyLabel } from './KeyLabel.tsx';
 import { Lightbox } from './Lightbox.tsx';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
 
@@ -142,9 +143,7 @@ function VideoCard({ group, onOpen }: { group: VideoGroup; onOpen: (frame: Frame
   return (
     <article className="video-card" data-testid="gallery-video" data-source={group.source}>
       <header className="video-card-head">
-        <span className="mono" title={group.source}>
-          {baseName(group.source)}
-        </span>
+        <KeyLabel source={group.source} />
       </header>
       <div
         className="video-card-thumbs"

@@ -1,7 +1,8 @@
 'use client';
 
 import type { Job } from '@thumbs/model';
-import { baseName, formatDuration, formatSince } from '../lib/format.ts';
+import { formatDuration, formatSince } from '../lib/format.ts';
+import { KeyLabel } from './KeyLabel.tsx';
 import { useNow } from '../lib/use-now.ts';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
 
@@ -53,9 +54,7 @@ export function Jobs({ jobs }: { jobs: Job[] | null }) {
               {jobs.slice(0, SHOWN).map((job) => (
                 <tr key={job.source} data-testid="job-row" data-source={job.source} data-status={job.status}>
                   <td className="job-video">
-                    <span className="mono" title={job.source}>
-                      {baseName(job.source)}
-                    </span>
+                    <KeyLabel source={job.source} />
                     {job.error && (
                       <span className="job-error" title={job.error}>
                         {job.error}

@@ -35,7 +35,12 @@ export function PipelineView({ state }: { state: PipelineState | null }) {
 
   return (
     <Panel id="pipeline" title="Pipeline" area="scene" subtitle="upload → queue → workers → thumbnails, live">
-      <div ref={box} className="scene-box" data-renderer={webgl === null ? 'pending' : webgl ? '3d' : '2d'}>
+      <div
+        ref={box}
+        className="scene-box"
+        data-renderer={webgl === null ? 'pending' : webgl ? '3d' : '2d'}
+        data-active={visible}
+      >
         {webgl ? <PipelineScene flow={flow} active={visible} /> : <Flow2D flow={flow} active={visible} />}
       </div>
     </Panel>

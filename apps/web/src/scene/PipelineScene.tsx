@@ -8,7 +8,7 @@ import { formatCount } from '../lib/format.ts';
 
 const MAX_MESSAGES = 30;
 /** The scene spans x ∈ [-SPAN/2, SPAN/2]; the camera backs off until all of it fits, whatever the aspect. */
-const SPAN = 17;
+const SPAN = 19;
 const UPLOAD_X = -6.2;
 const MAX_IN_FLIGHT = 10;
 const MAX_TILES = 24;
