@@ -12,7 +12,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { Readable } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -278,6 +281,109 @@ describe('local AWS endpoint (fauxqs behind the notification proxy)', () => {
     expect(event?.record?.s3.object.size).toBe(body.length);
     const got = await clients.s3.send(new GetObjectCommand({ Bucket: spec.bucket, Key: 'uploads/big.ts' }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+  });
+
+  async function sha256Of(key: string): Promise<{ hash: string; size: number; contentType?: string }> {
+    const got = await clients.s3.send(new GetObjectCommand({ Bucket: spec.bucket, Key: key }));
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of got.Body as Readable) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    return { hash: hash.digest('hex'), size, contentType: got.ContentType };
+  }
+
+  const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex');
+
+  it('takes a 40 MB presigned PUT (beyond the emulator body limit) as one object with an ObjectCreated:Put event', async () => {
+    const key = 'uploads/big presigned.mp4';
+    const body = randomBytes(40_000_000);
+    const url = await getSignedUrl(
+      clients.s3,
+      new PutObjectCommand({ Bucket: spec.bucket, Key: key, ContentType: 'video/mp4' }),
+      { expiresIn: 600 },
+    );
+    const response = await fetch(url, {
+      method: 'PUT',
+      body,
+      headers: { 'content-type': 'video/mp4', origin: 'http://localhost:3000' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    const eTag = response.headers.get('etag');
+    // The multipart form of ETag: five 8 MiB parts.
+    expect(eTag).toMatch(/^"[0-9a-f]{32}-5"$/);
+
+    const [event] = await receive(clients.sqs, queueUrl, 1);
+    expect(event?.record).toMatchObject({
+      eventName: 'ObjectCreated:Put',
+      s3: {
+        object: { key: 'uploads/big+presigned.mp4', size: body.length, eTag: eTag?.replaceAll('"', '') },
+      },
+    });
+    const head = await clients.s3.send(new HeadObjectCommand({ Bucket: spec.bucket, Key: key }));
+    expect(head.ETag).toBe(eTag);
+    expect(await sha256Of(key)).toEqual({ hash: sha256(body), size: body.length, contentType: 'video/mp4' });
+  });
+
+  it('takes SDK PutObject calls of a 30 MB Buffer and of a 20 MB aws-chunked stream, keeping metadata', async () => {
+    const buffer = randomBytes(30_000_000);
+    const put = await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: spec.bucket,
+        Key: 'uploads/sdk buffer.mov',
+        Body: buffer,
+        ContentType: 'video/quicktime',
+        Metadata: { origin: 'test' },
+        CacheControl: 'max-age=60',
+      }),
+    );
+    expect(put.ETag).toMatch(/-4"$/);
+
+    const streamed = randomBytes(20_000_000);
+    const chunks = Array.from({ length: 20 }, (_, i) =>
+      streamed.subarray(i * 1_000_000, (i + 1) * 1_000_000),
+    );
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: spec.bucket,
+        Key: 'uploads/sdk stream.webm',
+        Body: Readable.from(chunks),
+        ContentLength: streamed.length,
+      }),
+    );
+
+    const events = await receive(clients.sqs, queueUrl, 2);
+    expect(events.map((e) => [e.record?.eventName, e.record?.s3.object.size]).sort()).toEqual([
+      ['ObjectCreated:Put', 20_000_000],
+      ['ObjectCreated:Put', 30_000_000],
+    ]);
+    const head = await clients.s3.send(
+      new HeadObjectCommand({ Bucket: spec.bucket, Key: 'uploads/sdk buffer.mov' }),
+    );
+    expect(head).toMatchObject({ ETag: put.ETag, Metadata: { origin: 'test' }, CacheControl: 'max-age=60' });
+    expect(await sha256Of('uploads/sdk buffer.mov')).toMatchObject({
+      hash: sha256(buffer),
+      size: 30_000_000,
+    });
+    expect(await sha256Of('uploads/sdk stream.webm')).toMatchObject({
+      hash: sha256(streamed),
+      size: 20_000_000,
+    });
+  });
+
+  it('answers a large PUT into a missing bucket with the emulator error before its body is all sent', async () => {
+    await expect(
+      clients.s3.send(
+        new PutObjectCommand({
+          Bucket: 'no-such-bucket',
+          Key: 'uploads/a.mp4',
+          Body: Buffer.alloc(40_000_000, 1),
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    expect(await receive(clients.sqs, queueUrl, 0)).toEqual([]);
   });
 
   it('keeps queues, messages, objects and the notification configuration across a restart', async () => {

@@ -15,6 +15,7 @@ import { NotificationStore } from './notification-store.ts';
 import { NotificationConfigError, notificationXml, parseNotificationXml } from './notifications.ts';
 import { Notifier } from './notifier.ts';
 import { formUploadKey, readS3Request } from './s3-request.ts';
+import { BadBodyError, needsMultipart, putLargeObject, UpstreamError } from './large-put.ts';
 import type { Log } from './log.ts';
 
 export interface AwsProxyOptions {
@@ -121,6 +122,32 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       );
   }
 
+  async function putLarge(req: IncomingMessage, res: ServerResponse, bucket: string, key: string) {
+    let result;
+    try {
+      result = await putLargeObject({ port: options.upstreamPort, agent }, req, bucket, key);
+    } catch (error) {
+      if ((req.destroyed && !req.complete) || res.destroyed) {
+        log('warn', `PUT s3://${bucket}/${key}: the client went away mid-upload; upload aborted`);
+        return;
+      }
+      // The rest of the body is not read: answer, then close the connection, as S3 does.
+      if (!req.complete) {
+        res.setHeader('connection', 'close');
+        res.on('finish', () => req.destroy());
+      }
+      if (error instanceof UpstreamError) {
+        res.writeHead(error.status, { 'content-type': 'application/xml', ...corsHeaders(req) });
+        return void res.end(error.body);
+      }
+      if (error instanceof BadBodyError) return s3Error(res, 400, 'IncompleteBody', error.message);
+      throw error;
+    }
+    res.writeHead(200, { etag: result.eTag, 'content-length': '0', ...corsHeaders(req) });
+    res.end();
+    deliver(bucket, key, 'ObjectCreated:Put');
+  }
+
   /** Streams the request to the emulator and its answer back; `onSuccess` runs once a 2xx answer is complete. */
   function forward(req: IncomingMessage, res: ServerResponse, onSuccess?: (status: number) => void): void {
     const headers = { ...req.headers };
@@ -160,6 +187,8 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     if (bucket && type.kind === 'notification-put') return putNotification(req, res, bucket);
     if (bucket && type.kind === 'notification-get') return getNotification(res, bucket);
     if (bucket && key && type.kind === 'object-created') {
+      if (type.event === 'ObjectCreated:Put' && needsMultipart(req.headers))
+        return putLarge(req, res, bucket, key);
       return forward(req, res, (status) => {
         if (status >= 200 && status < 300) deliver(bucket, key, type.event);
       });
