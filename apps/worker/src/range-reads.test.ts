@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { FauxqsServer } from 'fauxqs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildS3Event } from '@thumbs/model';
 import { createLogger, type AwsClients } from '@thumbs/runtime';
 import { loadWorkerConfig } from './config.ts';
-import { makeTestClip } from './testing/clips.ts';
-import { startCountingProxy, type CountingProxy } from './testing/counting-proxy.ts';
+import { headSource, makeThumbnails } from './process-video.ts';
+import { DEFAULT_MAX_WINDOW } from './range-relay.ts';
+import { makeLargeClip } from './testing/clips.ts';
+import { startCountingProxy, type CountingProxy, type ProxiedRequest } from './testing/counting-proxy.ts';
 import {
   clientsFor,
   createPipeline,
@@ -18,6 +21,7 @@ import {
   startEmulator,
   waitFor,
   workerEnv,
+  type Pipeline,
 } from './testing/emulator.ts';
 import { createWorker } from './worker.ts';
 
@@ -25,6 +29,7 @@ let server: FauxqsServer;
 let direct: AwsClients;
 let proxy: CountingProxy;
 let dir: string;
+let pipeline: Pipeline;
 const log = createLogger('worker-test');
 log.level = process.env.TEST_LOG_LEVEL ?? 'silent';
 
@@ -34,6 +39,11 @@ beforeAll(async () => {
   direct = emulator.clients;
   proxy = await startCountingProxy(emulator.endpoint);
   dir = await mkdtemp(join(tmpdir(), 'worker-range-'));
+  pipeline = createPipeline(server, randomUUID().slice(0, 8));
+});
+
+afterEach(() => {
+  proxy.requests.length = 0;
 });
 
 afterAll(async () => {
@@ -42,65 +52,119 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-it('fetches the video by ranges around the seek points, never as a whole', async () => {
-  // 30 s of noisy 640x360 at 25 fps (~90 MB, 3 MB/s like phone video), one keyframe per second as phones
-  // record, index at the front.
-  const video = join(dir, 'large.mp4');
-  await makeTestClip(video, {
-    seconds: 30,
-    size: '640x360',
-    fps: 25,
-    filter: 'noise=alls=30:allf=t',
-    extra: ['-c:v', 'mpeg4', '-q:v', '2', '-g', '25', '-movflags', '+faststart'],
-  });
-  const body = await readFile(video);
-  const pipeline = createPipeline(server, randomUUID().slice(0, 8));
-  const key = 'uploads/large video.mp4';
+/** Stores a large clip (120 s, ~275 MB) under `key`; returns its size. */
+async function storeLargeClip(key: string, options: { gopSeconds?: number; moovAtEnd?: boolean }) {
+  const file = join(dir, 'large.mp4');
+  await makeLargeClip(file, { repeats: 12, ...options });
+  const body = await readFile(file);
   const eTag = await putObject(direct.s3, pipeline.bucket, key, body);
-  server.sendMessage(
-    pipeline.queue,
-    buildS3Event({
-      bucket: pipeline.bucket,
-      key,
-      size: body.length,
-      eTag,
-      eventName: 'ObjectCreated:Put',
-      region: REGION,
-    }),
-  );
+  await rm(file);
+  return { size: body.length, eTag };
+}
 
-  // Everything the worker sends to AWS goes through the proxy, so its presigned URLs point there too.
-  const worker = createWorker(loadWorkerConfig(workerEnv(proxy.url, pipeline)), clientsFor(proxy.url), log);
-  void worker.run();
-  try {
-    const done = await waitFor(async () =>
-      publishedEvents(server, pipeline).find((e) => e.type === 'job.done'),
+/** Presigned GETs (ffprobe and ffmpeg, through the relay) carry their signature in the query. */
+function sourceReads(): ProxiedRequest[] {
+  return proxy.requests.filter((r) => r.method === 'GET' && r.path.includes('X-Amz-Signature='));
+}
+
+function report(label: string, reads: ProxiedRequest[], size: number, ms: number): number {
+  const bytes = reads.reduce((sum, r) => sum + r.bytes, 0);
+  const fraction = bytes / size;
+  console.info(
+    `${label}: ${reads.length} requests, ${bytes} of ${size} bytes (${(fraction * 100).toFixed(1)} %), ${ms} ms`,
+  );
+  return fraction;
+}
+
+function rangeOf(read: ProxiedRequest): { start: number; end: number } {
+  const [, start, end] = /^bytes=(\d+)-(\d+)$/.exec(read.range ?? '') ?? [];
+  return { start: Number(start), end: Number(end) };
+}
+
+describe('range reads of a large video', () => {
+  it('fetches ≤ 5 % of a 275 MB video with 1 s keyframes, in bounded windows around the seek points', async () => {
+    const key = 'uploads/large video.mp4';
+    const { size, eTag } = await storeLargeClip(key, {});
+    server.sendMessage(
+      pipeline.queue,
+      buildS3Event({
+        bucket: pipeline.bucket,
+        key,
+        size,
+        eTag,
+        eventName: 'ObjectCreated:Put',
+        region: REGION,
+      }),
     );
-    // Presigned GETs (ffprobe and ffmpeg) carry their signature in the query; SDK calls sign headers.
-    const reads = proxy.requests.filter((r) => r.method === 'GET' && r.path.includes('X-Amz-Signature='));
-    const bytes = reads.reduce((sum, r) => sum + r.bytes, 0);
-    const fraction = bytes / body.length;
-    console.info(
-      `range reads: ${reads.length} requests, ${bytes} of ${body.length} bytes (${(fraction * 100).toFixed(1)} %), ` +
-        `processing ${done.type === 'job.done' ? done.processingMs : '?'} ms`,
-    );
-    expect(body.length).toBeGreaterThan(60_000_000);
-    expect(reads.every((r) => r.range?.startsWith('bytes='))).toBe(true);
-    // ffprobe and each of the three inputs start at the index; then one jump to just before each point.
-    const jumps = reads
-      .map((r) => Number(/^bytes=(\d+)-/.exec(r.range ?? '')?.[1] ?? 0) / body.length)
-      .filter((start) => start > 0)
-      .sort();
-    expect(jumps).toHaveLength(3);
-    // Each jump lands at the keyframe (≤ 1 s) before its point; the bitrate is even, so bytes ∝ time.
-    for (const [index, point] of [0.1, 0.5, 0.95].entries()) {
-      expect(jumps[index]).toBeGreaterThan(point - 0.06);
-      expect(jumps[index]).toBeLessThanOrEqual(point);
+    // Everything the worker sends to AWS goes through the proxy, so its presigned URLs point there too.
+    const worker = createWorker(loadWorkerConfig(workerEnv(proxy.url, pipeline)), clientsFor(proxy.url), log);
+    void worker.run();
+    try {
+      const done = await waitFor(async () =>
+        publishedEvents(server, pipeline).find((e) => e.type === 'job.done' && e.source === key),
+      );
+      const reads = sourceReads();
+      const fraction = report(
+        '1 s GOP, index first',
+        reads,
+        size,
+        done.type === 'job.done' ? done.processingMs : 0,
+      );
+      expect(size).toBeGreaterThan(250_000_000);
+      expect(fraction).toBeLessThanOrEqual(0.05);
+
+      // Every request is bounded, and none asks for more than the largest window.
+      const ranges = reads.map(rangeOf);
+      for (const { start, end } of ranges) expect(end - start + 1).toBeLessThanOrEqual(DEFAULT_MAX_WINDOW);
+      // A request that does not continue an earlier one is a seek: one to the keyframe before each point
+      // (the bitrate is even, so bytes ∝ time: 1 s of 120 s is 0.8 % of the file).
+      const ends = new Set<number>();
+      const seeks: number[] = [];
+      for (const { start, end } of ranges) {
+        if (start > 0 && !ends.has(start)) seeks.push(start / size);
+        ends.add(end + 1);
+      }
+      seeks.sort();
+      expect(seeks).toHaveLength(3);
+      for (const [index, point] of [0.1, 0.5, 0.95].entries()) {
+        expect(seeks[index]).toBeGreaterThan(point - 0.01);
+        expect(seeks[index]).toBeLessThanOrEqual(point);
+      }
+    } finally {
+      await worker.stop(0);
+      await direct.s3.send(new DeleteObjectCommand({ Bucket: pipeline.bucket, Key: key }));
     }
-    // ffmpeg 4.1 asks for open-ended ranges, so socket buffers take a few MB per request beyond what it
-    // decodes: bounded per request, whatever the size of the video.
-    expect(fraction).toBeLessThan(0.6);
-  } finally {
-    await worker.stop(0);
-  }
+  });
+
+  // Costs of other layouts, for the record. An index at the end costs each of the four opens (ffprobe, then
+  // one per point) a window at both ends; a long GOP must decode from the keyframe before each point.
+  it.each([
+    { label: '1 s GOP, index last', gopSeconds: 1, moovAtEnd: true, bound: 0.06 },
+    { label: '10 s GOP, index first', gopSeconds: 10, moovAtEnd: false, bound: 0.2 },
+  ])(
+    'fetches a bounded share of a 275 MB video with $label',
+    async ({ label, gopSeconds, moovAtEnd, bound }) => {
+      const key = `uploads/${randomUUID()}.mp4`;
+      const { size } = await storeLargeClip(key, { gopSeconds, moovAtEnd });
+      const s3 = clientsFor(proxy.url).s3;
+      try {
+        const source = await headSource(s3, pipeline.bucket, key);
+        const started = Date.now();
+        let relayed = { requests: 0, bytes: 0 };
+        const settings = { s3, bucket: pipeline.bucket, thumbnailPrefix: 'thumbnails/', timeoutMs: 60_000 };
+        const thumbnails = await makeThumbnails(
+          { ...settings, maxWidth: 640, quality: 3 },
+          source!,
+          undefined,
+          (stats) => (relayed = stats),
+        );
+        const fraction = report(label, sourceReads(), size, Date.now() - started);
+        expect(thumbnails).toHaveLength(3);
+        expect(relayed.requests).toBe(sourceReads().length);
+        expect(fraction).toBeLessThanOrEqual(bound);
+      } finally {
+        await direct.s3.send(new DeleteObjectCommand({ Bucket: pipeline.bucket, Key: key }));
+      }
+    },
+  );
 });

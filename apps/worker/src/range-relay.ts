@@ -28,7 +28,7 @@ export interface RangeRelay {
 }
 
 export const DEFAULT_MIN_WINDOW = 256 * 1024;
-export const DEFAULT_MAX_WINDOW = 4 * 1024 * 1024;
+export const DEFAULT_MAX_WINDOW = 1024 * 1024;
 /** Windows remembered for sequential reads (a few readers at once: ffprobe, then one per seek point). */
 const REMEMBERED_READS = 32;
 

@@ -113,3 +113,29 @@ export async function makeTestClip(
 export async function makeAudioOnly(path: string): Promise<void> {
   await run(ffmpegPath(), ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=d=1', '-c:a', 'aac', path]);
 }
+
+/**
+ * A large video made fast: 10 s of noisy 640x360 at 25 fps (~2.3 MB/s, like phone video) encoded once,
+ * then repeated `repeats` times without re-encoding. A keyframe every `gopSeconds` (1, 2, 5 or 10, so that
+ * keyframes stay evenly spaced across the repeats); the index (moov) at the front unless `moovAtEnd`.
+ */
+export async function makeLargeClip(
+  path: string,
+  {
+    repeats,
+    gopSeconds = 1,
+    moovAtEnd = false,
+  }: { repeats: number; gopSeconds?: number; moovAtEnd?: boolean },
+): Promise<void> {
+  const segment = `${path}.segment.mp4`;
+  await run(ffmpegPath(), [
+    ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=s=640x360:r=25:d=10,noise=alls=30:allf=t'],
+    ...['-c:v', 'mpeg4', '-q:v', '2', '-g', String(25 * gopSeconds), segment],
+  ]);
+  await run(ffmpegPath(), [
+    ...['-v', 'error', '-y', '-stream_loop', String(repeats - 1), '-i', segment, '-c', 'copy'],
+    ...(moovAtEnd ? [] : ['-movflags', '+faststart']),
+    path,
+  ]);
+  await rm(segment);
+}

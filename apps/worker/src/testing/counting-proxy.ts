@@ -1,4 +1,4 @@
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ProxiedRequest {
@@ -17,12 +17,20 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
+export interface CountingProxyOptions {
+  /** Milliseconds to hold a request before passing it on (a slow storage endpoint); none by default. */
+  delayMs?: (request: ProxiedRequest) => number;
+}
+
 /**
  * A loopback HTTP proxy in front of the storage endpoint that counts the response bytes of every request,
  * to measure how much of an object a reader really fetches. Bodies stream through with back-pressure, and
  * a client that hangs up stops the upstream transfer, so the count is what a real client would be sent.
  */
-export async function startCountingProxy(target: string): Promise<CountingProxy> {
+export async function startCountingProxy(
+  target: string,
+  options: CountingProxyOptions = {},
+): Promise<CountingProxy> {
   const upstream = new URL(target);
   const requests: ProxiedRequest[] = [];
   const server = createServer((req, res) => {
@@ -34,6 +42,15 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       bytes: 0,
     };
     requests.push(entry);
+    const delay = options.delayMs?.(entry) ?? 0;
+    if (delay > 0) {
+      req.pause();
+      setTimeout(() => pass(req, res, entry), delay);
+    } else pass(req, res, entry);
+  });
+
+  function pass(req: IncomingMessage, res: ServerResponse, entry: ProxiedRequest): void {
+    if (res.destroyed) return;
     const forward = request(
       {
         hostname: upstream.hostname,
@@ -52,7 +69,8 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     res.on('close', () => forward.destroy());
     forward.on('error', () => res.destroy());
     req.pipe(forward);
-  });
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

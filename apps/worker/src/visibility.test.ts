@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FauxqsServer } from 'fauxqs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildS3Event } from '@thumbs/model';
+import { createLogger } from '@thumbs/runtime';
+import { loadWorkerConfig } from './config.ts';
+import { makeNumberedClip } from './testing/clips.ts';
+import { startCountingProxy, type CountingProxy } from './testing/counting-proxy.ts';
+import {
+  clientsFor,
+  createPipeline,
+  putObject,
+  publishedEvents,
+  queueMessages,
+  REGION,
+  startEmulator,
+  waitFor,
+  workerEnv,
+} from './testing/emulator.ts';
+import { createWorker } from './worker.ts';
+
+let server: FauxqsServer;
+let proxy: CountingProxy;
+let dir: string;
+const log = createLogger('worker-test');
+log.level = process.env.TEST_LOG_LEVEL ?? 'silent';
+const VISIBILITY_SECONDS = 3;
+
+beforeAll(async () => {
+  const emulator = await startEmulator();
+  server = emulator.server;
+  // Slow storage: every read of the video (a presigned GET) waits 1.5 s, so the job outlasts the timeout.
+  proxy = await startCountingProxy(emulator.endpoint, {
+    delayMs: (r) => (r.method === 'GET' && r.path.includes('X-Amz-Signature=') ? 1500 : 0),
+  });
+  dir = await mkdtemp(join(tmpdir(), 'worker-visibility-'));
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('keeps extending the message while a job runs longer than the visibility timeout', async () => {
+  const pipeline = createPipeline(server, randomUUID().slice(0, 8));
+  const clip = join(dir, 'clip.mp4');
+  await makeNumberedClip(clip, { seconds: 1 });
+  const body = await readFile(clip);
+  const key = 'uploads/slow.mp4';
+  const eTag = await putObject(clientsFor(proxy.url).s3, pipeline.bucket, key, body);
+  server.sendMessage(
+    pipeline.queue,
+    buildS3Event({
+      bucket: pipeline.bucket,
+      key,
+      size: body.length,
+      eTag,
+      eventName: 'ObjectCreated:Put',
+      region: REGION,
+    }),
+  );
+  const env = workerEnv(proxy.url, pipeline, { WORKER_VISIBILITY_TIMEOUT: String(VISIBILITY_SECONDS) });
+  const worker = createWorker(loadWorkerConfig(env), clientsFor(proxy.url), log);
+  void worker.run();
+  try {
+    const deadlines: number[] = [];
+    const done = await waitFor(async () => {
+      const event = publishedEvents(server, pipeline).find((e) => e.type === 'job.done');
+      if (event) return event;
+      const inflight = server.inspectQueue(pipeline.queue)?.messages.inflight ?? [];
+      if (inflight.length === 0) return undefined;
+      // Received once, and never visible again while the job runs.
+      expect(inflight.map((entry) => entry.message.approximateReceiveCount)).toEqual([1]);
+      expect(inflight[0]!.visibilityDeadline).toBeGreaterThan(Date.now());
+      deadlines.push(inflight[0]!.visibilityDeadline);
+      return undefined;
+    });
+    expect(done.type === 'job.done' && done.processingMs).toBeGreaterThan(2 * VISIBILITY_SECONDS * 1000);
+    // The deadline moved on while the job ran: the first one would have passed long before the end.
+    expect(Math.max(...deadlines) - Math.min(...deadlines)).toBeGreaterThan(VISIBILITY_SECONDS * 1000);
+    expect(publishedEvents(server, pipeline).filter((e) => e.type === 'job.started')).toHaveLength(1);
+    await waitFor(async () => queueMessages(server, pipeline.queue).length === 0);
+  } finally {
+    await worker.stop(0);
+  }
+});
