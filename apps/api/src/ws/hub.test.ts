@@ -117,8 +117,8 @@ describe('WS /ws', () => {
       api.pipeline.store.setPods(podsVersion(n));
       if (n % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    // The paused client holds nobody back: the other one has the latest version while it is still paused.
     await fast.waitFor('pods', (m) => m.pods[0]?.restarts === updates, 10_000);
-    expect(fast.messages.filter((m) => m.type === 'pods')).toHaveLength(updates);
     expect(api.hub.stats.coalesced).toBeGreaterThan(0);
 
     slowSocket.resume();
