@@ -218,6 +218,29 @@ describe('large PUTs through the proxy (emulator in another process)', () => {
     });
   });
 
+  it('takes PUTs without a declared length: small ones as one PutObject, large ones as a multipart upload', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'unsized' }));
+    for (const [size, eTag] of [
+      [1000, /^"[0-9a-f]{32}"$/],
+      [12_000_000, /^"[0-9a-f]{32}-2"$/],
+    ] as const) {
+      const body = randomBytes(size);
+      const req = request({
+        host: '127.0.0.1',
+        port: proxy.port,
+        method: 'PUT',
+        path: `/unsized/${size}.bin`,
+        headers: { 'transfer-encoding': 'chunked' },
+      });
+      const result = answer(req);
+      for (const piece of split(body, [300_001])) await write(req, piece);
+      req.end();
+      expect(await result).toMatchObject({ status: 200, eTag: expect.stringMatching(eTag) });
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'unsized', Key: `${size}.bin` }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+    }
+  });
+
   it('aborts the multipart upload when the client goes away mid-upload: no object, no upload left', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'abandoned' }));
     const req = put('abandoned', 'half.mp4', 40_000_000);
