@@ -174,6 +174,7 @@ export interface LargePutResult {
  *
  * The ETag differs from real S3 for a large single PUT (there: the MD5 of the body; here: the multipart
  * form). It is the ETag the emulator stores, so HeadObject, GetObject and the S3 event agree with it.
+ * Content-MD5 and x-amz-checksum-* are not verified, as the emulator does not verify them on a PutObject either.
  */
 export async function putLargeObject(
   upstream: Upstream,
