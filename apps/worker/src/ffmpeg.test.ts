@@ -14,7 +14,7 @@ async function thumbnailsOf(input: string) {
   const probe = await probeVideo(input, media(input));
   const times = seekTimes(probe, fractions);
   const outputs = ['a', 'b', 'c'].map((n) => join(dir, `${n}-${Date.now()}.jpg`));
-  await extractFrames(input, times, outputs, media(input));
+  await extractFrames(input, times, outputs, { ...media(input), unindexed: !probe.indexed });
   return { probe, times, images: await Promise.all(outputs.map(decodeGray)) };
 }
 
@@ -39,6 +39,18 @@ describe('frame extraction', () => {
     expect(frames[1]).toBeLessThanOrEqual(21);
     expect(frames[2]).toBeGreaterThanOrEqual(37);
     expect(frames[2]).toBeLessThanOrEqual(39);
+  });
+
+  it('reads MPEG-TS, which has no index, to the frame', async () => {
+    // The npm ffprobe used to crash (exit 139) on every .ts file; keyframes each second as cameras write them.
+    const clip = join(dir, 'numbered.ts');
+    await makeNumberedClip(clip, { seconds: 4 });
+    const { probe, images } = await thumbnailsOf(clip);
+    expect(probe.duration).toBeCloseTo(4, 0);
+    const frames = images.map(readFrameNumber);
+    for (const [index, expected] of [4, 20, 38].entries()) {
+      expect(Math.abs((frames[index] ?? -99) - expected)).toBeLessThanOrEqual(1);
+    }
   });
 
   it('is accurate between keyframes of a long-GOP clip with B-frames', async () => {

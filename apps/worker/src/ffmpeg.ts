@@ -23,6 +23,8 @@ export interface VideoProbe {
   width: number;
   height: number;
   codec: string;
+  /** False for containers without a seek index (MPEG-TS/PS), where an input seek can overshoot its target. */
+  indexed: boolean;
 }
 
 interface ProbeStream {
@@ -39,7 +41,7 @@ interface ProbeStream {
 
 interface ProbeOutput {
   streams?: ProbeStream[];
-  format?: { start_time?: string; duration?: string };
+  format?: { start_time?: string; duration?: string; format_name?: string };
 }
 
 export interface MediaOptions {
@@ -89,7 +91,14 @@ export async function probeVideo(input: string, options: MediaOptions): Promise<
     execFile(
       ffprobePath(),
       args,
-      { timeout: options.timeoutMs, maxBuffer: 16 * 1024 * 1024, signal: options.signal },
+      // The statically linked ffprobe shipped on npm crashes loading the system's iconv modules when it reads
+      // MPEG-TS service names; without GCONV_PATH it skips the conversion. Harmless for a system ffprobe.
+      {
+        timeout: options.timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+        signal: options.signal,
+        env: { ...process.env, GCONV_PATH: '/nonexistent' },
+      },
       (error, stdout, stderr) => {
         if (options.signal?.aborted) reject(options.signal.reason);
         else if (error)
@@ -120,6 +129,7 @@ export async function probeVideo(input: string, options: MediaOptions): Promise<
     width: video.width ?? 0,
     height: video.height ?? 0,
     codec: video.codec_name ?? 'unknown',
+    indexed: !/^mpeg(ts)?$/.test(parsed.format?.format_name ?? ''),
   };
 }
 
@@ -141,7 +151,12 @@ export interface ExtractOptions extends MediaOptions {
   maxWidth: number;
   /** ffmpeg's JPEG quality scale: 2 (best) … 31. */
   quality: number;
+  /** The container has no seek index (VideoProbe.indexed false). */
+  unindexed?: boolean;
 }
+
+/** Seconds to seek short of the target in unindexed containers; keyframes are rarely further apart. */
+const UNINDEXED_SEEK_MARGIN = 3;
 
 /** Upright (ffmpeg autorotates), square pixels, at most maxWidth wide, even dimensions. */
 function thumbnailFilter(maxWidth: number): string {
@@ -188,12 +203,17 @@ export async function extractFrames(
   options: ExtractOptions,
 ): Promise<void> {
   const command = ffmpeg({ timeout: options.timeoutMs / 1000 });
-  for (const time of times) {
-    command.input(input).inputOptions([...networkInputOptions(input), '-ss', time.toFixed(3)]);
+  // Without an index, ffmpeg's input seek may land on the keyframe after the target: seek earlier, then decode
+  // the rest of the way (output seek).
+  const inputSeeks = times.map((time) => Math.max(0, time - (options.unindexed ? UNINDEXED_SEEK_MARGIN : 0)));
+  for (const seek of inputSeeks) {
+    command.input(input).inputOptions([...networkInputOptions(input), '-ss', seek.toFixed(3)]);
   }
   outputs.forEach((output, index) => {
+    const decodeOn = (times[index] ?? 0) - (inputSeeks[index] ?? 0);
     command
       .output(output)
+      .outputOptions(decodeOn > 0 ? ['-ss', decodeOn.toFixed(3)] : [])
       .outputOptions(['-map', `${index}:v:0`, '-frames:v', '1', '-vf', thumbnailFilter(options.maxWidth)])
       .outputOptions(['-q:v', String(options.quality), '-f', 'image2', '-y']);
   });

@@ -119,6 +119,7 @@ export async function makeThumbnails(
       ...media,
       maxWidth: settings.maxWidth,
       quality: settings.quality,
+      unindexed: !probe.indexed,
     });
     if (relay) onSourceRead?.(relay.stats());
     const images = await Promise.all(files.map((file) => readFile(file)));
