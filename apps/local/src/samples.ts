@@ -83,6 +83,11 @@ export const SAMPLES: Sample[] = [
     args: [...lavfi('cellauto=size=320x240:rate=24:rule=110'), '-c:v', 'flv', '-q:v', '5', '-t', SECONDS],
   },
   {
+    // A broadcast-style transport stream: no index, a keyframe every second.
+    name: 'broadcast-negative.ts',
+    args: [...lavfi('testsrc2=size=320x240:rate=25'), '-vf', 'negate', ...x264, '-g', '25', '-t', SECONDS],
+  },
+  {
     // A phone-style portrait clip: landscape pixels with a rotation tag, as phones record.
     name: 'phone-portrait.mp4',
     args: [...lavfi('testsrc2=size=320x180:rate=30'), ...x264, '-t', SECONDS],
