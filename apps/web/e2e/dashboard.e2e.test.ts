@@ -132,9 +132,11 @@ describe('dashboard against the real local stack', () => {
     await page.locator('[data-testid=pod-card][data-pod*=worker]').first().waitFor();
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.locator('.scene-box[data-active=true]').waitFor();
-    for (const close of await page.getByRole('button', { name: 'Dismiss' }).all()) await close.click();
-    await page.waitForFunction(() => [...document.images].every((img) => img.complete));
-    await page.waitForTimeout(800);
+    // Toasts dismiss themselves after a few seconds; close the ones still up so they do not cover the charts.
+    await page.evaluate(() =>
+      document.querySelectorAll<HTMLButtonElement>('.toast-close').forEach((b) => b.click()),
+    );
+    await page.waitForTimeout(1500);
     await page.screenshot({ path: join(docsDir, 'dashboard-desktop.png'), fullPage: true });
 
     const phone = await browser.newPage({

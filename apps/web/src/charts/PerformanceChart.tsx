@@ -33,8 +33,8 @@ export default function PerformanceChart({ samples }: { samples: MetricSample[] 
             orientation="right"
             stroke={chartTheme.axis}
             tick={{ fontSize: 11 }}
-            width={52}
-            tickFormatter={(ms: number) => formatDuration(ms)}
+            width={44}
+            tickFormatter={(ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`)}
           />
           <Tooltip
             contentStyle={chartTheme.tooltip}

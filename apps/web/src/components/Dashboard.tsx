@@ -35,7 +35,7 @@ export function Dashboard({ apiBase }: { apiBase: string }) {
         <Upload state={state} />
         <Jobs jobs={state?.jobs ?? null} />
         <Failures dlq={state?.dlq ?? null} />
-        <Gallery thumbnails={state?.thumbnails ?? null} />
+        <Gallery thumbnails={state?.thumbnails ?? null} total={state?.metrics.thumbnails ?? 0} />
       </main>
       <footer className="footer muted small">
         Thumbnail pipeline · S3 → SQS → workers → S3 · live over one WebSocket

@@ -6,6 +6,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { baseName, formatCount } from '../lib/format.ts';
 import { chunk, groupByVideo, type VideoGroup } from '../lib/gallery.ts';
 import { KeyLabel } from './KeyLabel.tsx';
+import { useOlderThumbnails } from '../lib/use-older-thumbnails.ts';
+import { useAdmin } from './AdminProvider.tsx';
 import { Lightbox } from './Lightbox.tsx';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
 
@@ -26,7 +28,10 @@ function layout(width: number, framesPerCard: number) {
   return { columns, rowHeight };
 }
 
-export function Gallery({ thumbnails }: { thumbnails: Thumbnail[] | null }) {
+export function Gallery({ thumbnails: live, total }: { thumbnails: Thumbnail[] | null; total: number }) {
+  const { api } = useAdmin();
+  const paged = useOlderThumbnails(api, live, total);
+  const thumbnails = live && paged.all;
   const [frame, setFrame] = useState<FrameFilter>('all');
   const [search, setSearch] = useState('');
   const [open, setOpen] = useState<{ source: string; frame: FrameLabel } | null>(null);
@@ -56,6 +61,12 @@ export function Gallery({ thumbnails }: { thumbnails: Thumbnail[] | null }) {
   });
   useEffect(() => virtualizer.measure(), [virtualizer, rowHeight]);
 
+  const lastShown = virtualizer.getVirtualItems().at(-1)?.index ?? -1;
+  const { hasMore, loadMore } = paged;
+  useEffect(() => {
+    if (hasMore && lastShown >= rows.length - 3) void loadMore();
+  }, [hasMore, loadMore, lastShown, rows.length]);
+
   const openGroup = open ? allGroups.find((g) => g.source === open.source) : undefined;
 
   return (
@@ -65,7 +76,8 @@ export function Gallery({ thumbnails }: { thumbnails: Thumbnail[] | null }) {
       area="gallery"
       subtitle={
         thumbnails
-          ? `${formatCount(thumbnails.length)} thumbnails · ${formatCount(allGroups.length)} videos`
+          ? `${formatCount(Math.max(total, thumbnails.length))} thumbnails · ${formatCount(allGroups.length)} videos` +
+            (paged.hasMore ? ` · newest ${formatCount(thumbnails.length)} loaded` : '')
           : undefined
       }
       actions={

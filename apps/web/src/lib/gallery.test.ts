@@ -1,6 +1,6 @@
 import type { Thumbnail } from '@thumbs/model';
 import { describe, expect, it } from 'vitest';
-import { chunk, groupByVideo } from './gallery.ts';
+import { chunk, groupByVideo, withOlder } from './gallery.ts';
 
 function thumb(source: string, frame: Thumbnail['frame'], lastModified: string): Thumbnail {
   return {
@@ -45,5 +45,21 @@ describe('chunk', () => {
   it('splits into rows', () => {
     expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
     expect(chunk([], 3)).toEqual([]);
+  });
+});
+
+describe('withOlder', () => {
+  it('appends older pages without repeating keys, keeping the live entry', () => {
+    const live = [thumb('uploads/new.mov', '10%', '2025-01-02T00:00:00Z')];
+    const older = [
+      { ...thumb('uploads/new.mov', '10%', '2025-01-02T00:00:00Z'), url: 'stale' },
+      thumb('uploads/old.mp4', '10%', '2025-01-01T00:00:00Z'),
+    ];
+    const merged = withOlder(live, older);
+    expect(merged.map((t) => [t.source, t.url])).toEqual([
+      ['uploads/new.mov', 'u'],
+      ['uploads/old.mp4', 'u'],
+    ]);
+    expect(withOlder(live, [])).toBe(live);
   });
 });

@@ -43,3 +43,10 @@ export function chunk<T>(items: T[], columns: number): T[][] {
   for (let i = 0; i < items.length; i += columns) rows.push(items.slice(i, i + columns));
   return rows;
 }
+
+/** The live thumbnails followed by older pages fetched from the API, each key once (the live entry wins). */
+export function withOlder(live: Thumbnail[], older: Thumbnail[]): Thumbnail[] {
+  if (older.length === 0) return live;
+  const known = new Set(live.map((t) => t.key));
+  return [...live, ...older.filter((t) => !known.has(t.key))];
+}
