@@ -15,6 +15,8 @@ import { errorMessage, Poller } from './poller.ts';
 
 const DLQ_LIST_LIMIT = 100;
 const PEEK_VISIBILITY_SECONDS = 30;
+/** Not 0: the emulator with persistence (local mode) drops a message whose visibility is set to 0. */
+const RELEASE_VISIBILITY_SECONDS = 1;
 
 export interface QueueSourceOptions {
   sqs: SQSClient;
@@ -77,18 +79,22 @@ export class QueueSource {
     await this.depth(urls.queue);
   }
 
-  /** Moves every DLQ message back to the work queue, ten at a time: send first, delete only what was sent. */
+  /** Moves the DLQ's messages back to the work queue, ten at a time: send first, delete only what was sent. */
   async redrive(): Promise<number> {
     const { sqs } = this.options;
     const urls = await this.resolve();
+    // Only what is there now: a video that fails again comes back to the DLQ and must not loop forever.
+    const initial = await this.depth(urls.dlq);
+    const limit = initial.visible + initial.inFlight;
     let moved = 0;
-    for (;;) {
+    while (moved < limit) {
       const received = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: urls.dlq,
-          MaxNumberOfMessages: 10,
+          MaxNumberOfMessages: Math.min(10, limit - moved),
           VisibilityTimeout: 60,
-          WaitTimeSeconds: 0,
+          // Waits out a DLQ listing's short hold on the messages (they are visible again within a second).
+          WaitTimeSeconds: RELEASE_VISIBILITY_SECONDS + 1,
           MessageAttributeNames: ['All'],
         }),
       );
@@ -155,7 +161,7 @@ export class QueueSource {
     }
   }
 
-  /** Peeks at up to 100 DLQ messages (received, then made visible again at once). */
+  /** Peeks at up to 100 DLQ messages (received, then made visible again a second later). */
   private async listDlq(url: string): Promise<DlqEntry[]> {
     const { sqs } = this.options;
     const seen = new Map<string, Message>();
@@ -178,9 +184,11 @@ export class QueueSource {
       await sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: url,
-          Entries: handles
-            .slice(i, i + 10)
-            .map((h, j) => ({ Id: String(j), ReceiptHandle: h, VisibilityTimeout: 0 })),
+          Entries: handles.slice(i, i + 10).map((h, j) => ({
+            Id: String(j),
+            ReceiptHandle: h,
+            VisibilityTimeout: RELEASE_VISIBILITY_SECONDS,
+          })),
         }),
       );
     }

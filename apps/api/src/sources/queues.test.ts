@@ -1,0 +1,46 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+import { describe, expect, it } from 'vitest';
+import { clientsFor, createResources, startApi, waitFor } from '../testing/harness.ts';
+
+describe('DLQ listing', () => {
+  it('leaves every message in the DLQ, also on the emulator with persistence (local mode)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'api-dlq-'));
+    const server = await startFauxqs({ port: 0, logger: false, dataDir: dir });
+    try {
+      const resources = createResources(server, 'dlq-peek');
+      const { sqs } = clientsFor(server.address);
+      const dlqUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: resources.dlq }))).QueueUrl;
+      for (let i = 0; i < 12; i++) {
+        await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: `uploads/dead-${i}.mp4` }));
+      }
+      const api = await startApi(server.address, resources);
+      try {
+        const listed = await waitFor(async () => {
+          const body = (await api.app.inject('/api/dlq')).json() as { source: string }[];
+          return body.length === 12 && body;
+        });
+        expect(listed.map((d) => d.source).sort()).toEqual(
+          Array.from({ length: 12 }, (_, i) => `uploads/dead-${i}.mp4`).sort(),
+        );
+      } finally {
+        await api.app.close();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const still = new Set<string>();
+      for (let round = 0; round < 5 && still.size < 12; round++) {
+        const received = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }),
+        );
+        for (const message of received.Messages ?? []) still.add(message.Body ?? '');
+      }
+      expect(still.size).toBe(12);
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
