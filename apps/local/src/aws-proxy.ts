@@ -17,6 +17,7 @@ import { Notifier } from './notifier.ts';
 import { formUploadKey, readS3Request } from './s3-request.ts';
 import { BadBodyError, needsMultipart, putLargeObject, UpstreamError } from './large-put.ts';
 import type { Log } from './log.ts';
+import { isVisibilityChange, MAX_VISIBILITY_BODY, withoutZeroVisibility } from './sqs-visibility.ts';
 
 export interface AwsProxyOptions {
   port: number;
@@ -148,10 +149,19 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     deliver(bucket, key, 'ObjectCreated:Put');
   }
 
-  /** Streams the request to the emulator and its answer back; `onSuccess` runs once a 2xx answer is complete. */
-  function forward(req: IncomingMessage, res: ServerResponse, onSuccess?: (status: number) => void): void {
+  /**
+   * Streams the request (or `body`, when the proxy rewrote it) to the emulator and its answer back;
+   * `onSuccess` runs once the answer is complete.
+   */
+  function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    onSuccess?: (status: number) => void,
+    body?: string,
+  ): void {
     const headers = { ...req.headers };
     for (const name of HOP_BY_HOP) delete headers[name];
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     const upstream = httpRequest(
       { host: '127.0.0.1', port: options.upstreamPort, method: req.method, path: req.url, headers, agent },
       (answer) => {
@@ -169,7 +179,8 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
-    req.pipe(upstream);
+    if (body === undefined) req.pipe(upstream);
+    else upstream.end(body);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -181,6 +192,11 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
         'access-control-max-age': '3600',
       });
       return void res.end();
+    }
+    if (isVisibilityChange(req.headers)) {
+      const body = await readBody(req, MAX_VISIBILITY_BODY);
+      if (body === undefined) return s3Error(res, 413, 'RequestEntityTooLarge', 'Request body too large.');
+      return forward(req, res, undefined, withoutZeroVisibility(body));
     }
     const s3 = readS3Request(req.method ?? 'GET', req.url ?? '/', req.headers);
     const { bucket, key, type } = s3;
