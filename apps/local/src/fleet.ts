@@ -42,6 +42,11 @@ export class WorkerFleet {
     return this.#workers.filter((w) => !w.terminating).length;
   }
 
+  /** Every worker process, including those being stopped. */
+  get workers(): readonly ManagedProcess[] {
+    return this.#workers;
+  }
+
   get lastMetric(): QueueMetric {
     return this.#lastMetric;
   }

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Log } from './log.ts';
 import { millicores, sampleProcessTree, type ProcessSample } from './proc-stats.ts';
@@ -143,13 +144,10 @@ export class ManagedProcess {
   #exit(code: number, signal: NodeJS.Signals | null): void {
     clearInterval(this.#sampleTimer);
     this.#child = undefined;
-    if (this.#stopping) {
-      this.#exited?.();
-      return;
-    }
     const finishedAt = new Date().toISOString();
     const startedAt = this.#startedAt ? new Date(this.#startedAt).toISOString() : undefined;
-    const exitCode = signal ? 128 : code;
+    const exitCode = signal ? 128 + (constants.signals[signal] ?? 0) : code;
+    // Recorded on a requested stop too: the watch's DELETED event then tells how the process ended.
     this.#registry.update(this.name, (pod) => ({
       ...pod,
       phase: exitCode === 0 ? 'Succeeded' : 'Failed',
@@ -161,6 +159,10 @@ export class ManagedProcess {
         },
       },
     }));
+    if (this.#stopping) {
+      this.#exited?.();
+      return;
+    }
     if (Date.now() - this.#startedAt > HEALTHY_RUN_MS) this.#crashes = 0;
     const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** this.#crashes++);
     const output = tail(this.logFile);

@@ -44,7 +44,13 @@ export interface LocalStack {
   resources: PipelineResources;
   registry: PodRegistry;
   fleet: WorkerFleet;
+  /** The API process, when started (fault tests kill and restart it). */
+  api?: ManagedProcess;
   logDir: string;
+  /** Takes the emulated AWS down (clients get connection refused) until startAws; for fault tests. */
+  stopAws(): Promise<void>;
+  /** Brings the emulated AWS back on the same port, from the same DATA_DIR. */
+  startAws(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -131,8 +137,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const step of stops.splice(0).reverse()) await step();
   };
 
+  let emulator: AwsEmulator | undefined;
+  const stopAws = async (): Promise<void> => {
+    const running = emulator;
+    emulator = undefined;
+    await running?.stop();
+  };
   try {
-    let emulator: AwsEmulator;
     try {
       emulator = await startAwsEmulator({
         dataDir: config.dataDir,
@@ -146,11 +157,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
       throw error;
     }
-    stops.push(() => emulator.stop());
+    const awsPort = emulator.port;
+    const endpoint = emulator.endpoint;
+    const startAws = async (): Promise<void> => {
+      emulator ??= await startAwsEmulator({
+        dataDir: config.dataDir,
+        port: awsPort,
+        region: config.region,
+        log,
+      });
+    };
+    stops.push(stopAws);
     checkpoint();
 
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-    const common = { endpoint: emulator.endpoint, region: config.region, credentials };
+    const common = { endpoint, region: config.region, credentials };
     const s3 = new S3Client({ ...common, forcePathStyle: true });
     const sqs = new SQSClient(common);
     const sns = new SNSClient(common);
@@ -188,14 +209,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const kubeconfig = join(config.dataDir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml(kube.url, config.namespace));
 
-    const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...childEnv };
+    // The worker asks for the queue's visibility timeout on each receive, unless told otherwise.
+    const baseEnv: NodeJS.ProcessEnv = {
+      WORKER_VISIBILITY_TIMEOUT: String(Math.max(3, config.visibilityTimeoutSeconds)),
+      ...process.env,
+      ...childEnv,
+    };
     for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE']) {
       delete baseEnv[name];
     }
     Object.assign(baseEnv, {
       AWS_REGION: config.region,
       AWS_DEFAULT_REGION: config.region,
-      AWS_ENDPOINT_URL: emulator.endpoint,
+      AWS_ENDPOINT_URL: endpoint,
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
       S3_BUCKET: config.bucket,
@@ -265,7 +291,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return pod;
     };
 
-    const urls: LocalStack['urls'] = { aws: emulator.endpoint, kube: kube.url };
+    const urls: LocalStack['urls'] = { aws: endpoint, kube: kube.url };
+    let api: ManagedProcess | undefined;
     const apiPort = config.apiPort || (await freePort());
     const webPort = config.webPort || (await freePort());
     const apiUrl = `http://localhost:${apiPort}`;
@@ -273,7 +300,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     if (config.startApi && existsSync(API_MAIN)) {
       await assertPortFree(apiPort, 'API', 'API_PORT');
-      const api = service('thumbnail-api', 'api', {
+      api = service('thumbnail-api', 'api', {
         command: process.execPath,
         args: [API_MAIN],
         env: {
@@ -349,7 +376,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log('warn', 'apps/web is not ready (no package.json or no next): the dashboard is not started');
     }
 
-    return { config, urls, token, kubeconfig, resources, registry, fleet, logDir, stop };
+    return {
+      config,
+      urls,
+      token,
+      kubeconfig,
+      resources,
+      registry,
+      fleet,
+      api,
+      logDir,
+      stopAws,
+      startAws,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
