@@ -90,6 +90,8 @@ function readPlainKey(text: string): QueueMessage {
   // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(key))
     return { kind: 'invalid', reason: 'plain key contains control characters' };
+  // A lone surrogate (possible in JSON escapes) is not UTF-8, so it cannot be an S3 key.
+  if (/\p{Cs}/u.test(key)) return { kind: 'invalid', reason: 'plain key is not valid Unicode' };
   if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) {
     return { kind: 'invalid', reason: `plain key is longer than ${MAX_KEY_BYTES} bytes` };
   }
