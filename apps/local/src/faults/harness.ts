@@ -80,8 +80,8 @@ export interface FaultStack {
   dataDir: string;
   aws: Clients;
   events: EventWatch;
-  /** Stops the stack (if still running), the watch and the clients, and deletes DATA_DIR. */
-  close(): Promise<void>;
+  /** Stops the watch, the stack (if still running) and the clients, and deletes DATA_DIR unless kept. */
+  close(options?: { keepData?: boolean }): Promise<void>;
 }
 
 export type FaultStackOptions = Omit<LocalStackOptions, 'childEnv'> & { childEnv?: Record<string, string> };
@@ -114,24 +114,26 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
   const stack = await startLocalStack(faultStackOptions(dataDir, options));
   const aws = clientsFor(stack.urls.aws);
   const events = await watchEvents(aws, stack.resources.topicArn);
-  await until(
-    'the s3:TestEvent consumed',
-    () => queueDepth(aws.sqs, stack.resources.queueUrl),
-    (d) => d.visible + d.inFlight === 0,
-    60_000,
-  );
+  if (stack.resources.notificationApplied) {
+    await until(
+      'the s3:TestEvent consumed',
+      () => queueDepth(aws.sqs, stack.resources.queueUrl),
+      (d) => d.visible + d.inFlight === 0,
+      60_000,
+    );
+  }
   let stopped = false;
   return {
     stack,
     dataDir,
     aws,
     events,
-    async close() {
+    async close({ keepData = false } = {}) {
+      events.stop();
       if (!stopped) await stack.stop();
       stopped = true;
-      events.stop();
       aws.destroy();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
