@@ -1,0 +1,89 @@
+/**
+ * Stopping the whole local stack with videos queued and in flight, then starting it again on the same
+ * DATA_DIR: every video is processed once, and nothing in S3 or SQS is lost.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { makeTestClip } from '../../../worker/src/testing/clips.ts';
+import type { PodChange } from '../pods.ts';
+import {
+  listKeys,
+  queueDepth,
+  slowProbe,
+  startFaultStack,
+  thumbnailsOf,
+  until,
+  upload,
+  type FaultStack,
+  type FaultStackOptions,
+} from './harness.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'faults-restart-'));
+const dataDir = join(dir, 'data');
+let env: FaultStack | undefined;
+
+afterAll(async () => {
+  await env?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('processes every video after a stop and restart with messages queued and in flight', async () => {
+  await makeTestClip(join(dir, 'clip.mp4'), { seconds: 2, size: '160x120' });
+  const clip = readFileSync(join(dir, 'clip.mp4'));
+  const options: FaultStackOptions = {
+    dataDir,
+    maxWorkers: 2,
+    // A short grace: stopping releases the jobs in progress instead of finishing them.
+    childEnv: { ...slowProbe(dir, 4), WORKER_SHUTDOWN_GRACE_MS: '1000' },
+  };
+  env = await startFaultStack(options);
+  const sources = Array.from({ length: 6 }, (_, i) => `uploads/slow restart ${i}.mp4`);
+  for (const source of sources) await upload(env.aws.s3, source, clip);
+  await until(
+    'two jobs in progress and the rest queued',
+    () => queueDepth(env!.aws.sqs, env!.stack.resources.queueUrl),
+    (d) => d.inFlight >= 2 && d.visible >= 1,
+    30_000,
+  );
+  await until(
+    'two jobs started',
+    () => env!.events.of('job.started'),
+    (list) => list.length >= 2,
+    30_000,
+  );
+
+  const exits: { name: string; exitCode: number; type: PodChange['type'] }[] = [];
+  env.stack.registry.on('change', ({ type, pod }) => {
+    const state = pod.container.state;
+    if (pod.labels.app === 'thumbnail-worker' && 'terminated' in state)
+      exits.push({ name: pod.name, exitCode: state.terminated.exitCode, type });
+  });
+  await env.close({ keepData: true });
+  // Scale-in path: each worker released its job and exited 0 within the grace.
+  const workers = new Set(exits.map((e) => e.name));
+  expect(workers.size).toBe(2);
+  for (const name of workers) {
+    expect(exits.filter((e) => e.name === name).map((e) => e.exitCode)).toEqual([0, 0]);
+  }
+
+  env = await startFaultStack(options);
+  expect(env.stack.resources.notificationApplied).toBe(false);
+  expect((await listKeys(env.aws.s3, 'uploads/')).sort()).toEqual([...sources].sort());
+  await until(
+    'three thumbnails for each of the six videos',
+    () => listKeys(env!.aws.s3, 'thumbnails/'),
+    (keys) => keys.length >= 18,
+    120_000,
+  );
+  await until(
+    'empty work queue',
+    () => queueDepth(env!.aws.sqs, env!.stack.resources.queueUrl),
+    (d) => d.visible + d.inFlight === 0,
+    60_000,
+  );
+  expect((await listKeys(env.aws.s3, 'thumbnails/')).sort()).toEqual(sources.flatMap(thumbnailsOf).sort());
+  expect(await listKeys(env.aws.s3, 'failures/')).toEqual([]);
+  expect(await queueDepth(env.aws.sqs, env.stack.resources.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
+}, 300_000);
