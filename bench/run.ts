@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ffmpegPath } from '@thumbs/runtime';
 import { benchApi } from './api-bench.ts';
@@ -36,6 +36,8 @@ function machine() {
     cpu: cores[0]?.model ?? 'unknown',
     cores: cores.length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    /** Other work on the machine skews absolute times: the 1-minute load average when the bench started. */
+    loadAverageAtStart: Number(loadavg()[0]?.toFixed(2)),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     ffmpeg,
@@ -83,10 +85,19 @@ try {
   rmSync(scratchDir, { recursive: true, force: true });
 }
 
+function commit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 const results = {
   date: started.toISOString(),
   command,
+  commit: commit(),
   durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
   quick,
   sections,

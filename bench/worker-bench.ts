@@ -113,7 +113,8 @@ export async function benchWorker(ctx: BenchContext): Promise<Figure[]> {
       say(`worker: uploading ${input.name} (${(input.bytes / MB).toFixed(0)} MB) to the local S3 …`);
       await putObject(s3, BUCKET, key, readFileSync(input.path));
       const result: InputResult = { input, ours: [], seed: [] };
-      const repetitions = ctx.quick ? 1 : id === 'clip60' ? 3 : 2;
+      // The extra variants are there to show a trend, once each, to keep the whole bench under ~25 minutes.
+      const repetitions = ctx.quick ? 1 : (({ clip60: 3, large: 2 } as Record<string, number>)[id] ?? 1);
       const run = async (method: Run['method']) => {
         const measured = await measure(method, join(ctx.scratchDir, `worker-${method}`), proxy, key);
         result[method].push(measured);
