@@ -136,16 +136,18 @@ describe('dashboard against the real local stack', () => {
     await page.evaluate(() =>
       document.querySelectorAll<HTMLButtonElement>('.toast-close').forEach((b) => b.click()),
     );
-    await page.waitForTimeout(1500);
-    await page.screenshot({ path: join(docsDir, 'dashboard-desktop.png'), fullPage: true });
+    await fullPageShot(page, join(docsDir, 'dashboard-desktop.png'));
 
     const phone = await browser.newPage({
       viewport: { width: 390, height: 844 },
       deviceScaleFactor: 2,
       isMobile: true,
     });
-    await phone.goto(test.stack.urls.web!);
+    // The sign-in link that `npm start` prints: the token is kept for the session and leaves the address bar.
+    await phone.goto(`${test.stack.urls.web!}/#token=${token}`);
     await expectText(phone.getByTestId('live-badge'), 'LIVE');
+    expect(await phone.evaluate(() => window.location.hash)).toBe('');
+    expect(await phone.evaluate(() => sessionStorage.getItem('thumbs.adminToken'))).toBe(token);
     await phone.locator('[data-testid=gallery-video]').first().waitFor();
     expect(await phone.locator('.scene-box').getAttribute('data-renderer')).toBe('2d');
     // Single column: every panel starts at the same x.
@@ -153,7 +155,7 @@ describe('dashboard against the real local stack', () => {
       .locator('main > section')
       .evaluateAll((els) => [...new Set(els.map((e) => Math.round(e.getBoundingClientRect().left)))]);
     expect(lefts).toHaveLength(1);
-    await phone.screenshot({ path: join(docsDir, 'dashboard-phone.png'), fullPage: true });
+    await fullPageShot(phone, join(docsDir, 'dashboard-phone.png'));
     await phone.close();
 
     await waitForAllJobsDone(page, 8);
@@ -198,6 +200,22 @@ async function expectText(locator: ReturnType<Page['getByTestId']>, text: string
 
 async function expectAttribute(locator: ReturnType<Page['locator']>, name: string, value: string) {
   await expect.poll(() => locator.getAttribute(name), { timeout: TIMEOUT }).toBe(value);
+}
+
+/**
+ * A full-page screenshot with every image loaded: the viewport grows to the page's height first, so that the
+ * lazy thumbnails below the fold are fetched (a picture with loading placeholders is still taken if they are slow).
+ */
+async function fullPageShot(page: Page, path: string) {
+  const viewport = page.viewportSize()!;
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: viewport.width, height });
+  await page
+    .waitForFunction(() => [...document.images].every((img) => img.complete), undefined, { timeout: 8_000 })
+    .catch(() => undefined);
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path, fullPage: true });
+  await page.setViewportSize(viewport);
 }
 
 /** Waits until at least `count` jobs are listed, all done, and the queue is empty. */

@@ -68,7 +68,7 @@ export function Jobs({ jobs }: { jobs: Job[] | null }) {
                   <td className="num col-optional">{formatDuration(waitMs(job))}</td>
                   <td className="num col-optional">{formatDuration(job.processingMs)}</td>
                   <td className="num">{formatDuration(job.latencyMs)}</td>
-                  <td className="muted">
+                  <td className="muted col-optional">
                     {formatSince(job.finishedAt ?? job.startedAt ?? job.uploadedAt, now)} ago
                   </td>
                 </tr>

@@ -212,14 +212,15 @@ function Tiles({ count }: { count: number }) {
   const previous = useRef(count);
   useFrame(({ clock }) => {
     const now = clock.elapsedTime;
-    if (count > previous.current) {
-      for (let i = Math.max(0, shown - (count - previous.current)); i < shown; i++) landedAt.current[i] = now;
-    }
+    // The newest few fall in; a larger jump (the scene was off screen meanwhile) is simply placed.
+    const arrived = Math.min(3, count - previous.current);
+    for (let i = Math.max(0, shown - arrived); i < shown; i++) landedAt.current[i] = now;
     previous.current = count;
     group.current?.children.forEach((child, i) => {
       const restY = -0.7 + Math.floor(i / 3) * 0.09;
       const age = now - (landedAt.current[i] ?? -10);
-      const fall = age < 0.8 ? (1 - age / 0.8) ** 2 * 3 : 0;
+      // The clock restarts from 0 when the scene resumes after being off screen: a negative age has landed.
+      const fall = age >= 0 && age < 0.8 ? (1 - age / 0.8) ** 2 * 3 : 0;
       child.position.set(TILES_X - 0.75 + (i % 3) * 0.75, restY + fall, 0);
     });
   });
