@@ -49,7 +49,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
-    trustProxy: true,
+    // Only the proxies we run behind (the ALB) may name the client's address: per-address limits rely on it.
+    trustProxy: (_address: string, hop: number) => hop < config.trustProxyHops,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -103,11 +104,29 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
 
   await app.register(helmet, {
-    contentSecurityPolicy: false,
+    // JSON everywhere but Swagger UI at /docs, whose scripts and styles are its own files.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        baseUri: ["'self'"],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        imgSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+    frameguard: { action: 'deny' },
     crossOriginResourcePolicy: { policy: 'same-site' },
   });
   await app.register(cors, {
-    origin: config.dashboardOrigin,
+    // A list, not a string: only a matching Origin gets an Access-Control-Allow-Origin header.
+    origin: config.dashboardOrigin === undefined ? false : [config.dashboardOrigin],
     methods: ['GET', 'POST', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type'],
   });
@@ -131,7 +150,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(prometheusRoutes, { registry: metrics.registry });
   await app.register(wsRoutes, {
     hub,
-    allowedOrigin: config.dashboardOrigin,
+    dashboardOrigin: config.dashboardOrigin,
     maxClientsPerIp: config.wsMaxClientsPerIp,
   });
 

@@ -6,7 +6,13 @@ export const apiSpec = {
   port: env.int('API_PORT', 8000, { min: 0, max: 65535 }),
   host: env.string('API_HOST', '0.0.0.0'),
   adminToken: env.requiredString('ADMIN_TOKEN'),
-  dashboardOrigin: env.string('DASHBOARD_ORIGIN', 'http://localhost:3000'),
+  /** The dashboard's origin when it is not the API's own (local mode); unset: same origin only (the ALB). */
+  dashboardOrigin: (e: Record<string, string | undefined>) => {
+    const url = env.optionalUrl('DASHBOARD_ORIGIN')(e);
+    return url === undefined ? undefined : new URL(url).origin;
+  },
+  /** Proxies in front of the API whose X-Forwarded-For entries are trusted (1 behind the ALB). */
+  trustProxyHops: env.int('TRUST_PROXY_HOPS', 0, { min: 0, max: 10 }),
   k8sNamespace: env.string('K8S_NAMESPACE', 'thumbnail-pipeline'),
   podsEnabled: env.bool('PODS_ENABLED', true),
   uploadMaxBytes: env.int('UPLOAD_MAX_BYTES', 5 * 1024 ** 3, { min: 1 }),

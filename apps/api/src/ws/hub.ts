@@ -56,6 +56,7 @@ function coalesceKey(message: ServerMessage): string {
 export class WsHub {
   private readonly options: Required<HubOptions>;
   private readonly clients = new Set<Client>();
+  private readonly perIp = new Map<string, number>();
   private readonly unsubscribe: () => void;
   private readonly flushTimer: NodeJS.Timeout;
   private readonly heartbeatTimer: NodeJS.Timeout;
@@ -75,12 +76,15 @@ export class WsHub {
   }
 
   countFrom(ip: string): number {
-    let count = 0;
-    for (const client of this.clients) if (client.ip === ip) count++;
-    return count;
+    return this.perIp.get(ip) ?? 0;
   }
 
-  add(socket: WebSocket, ip: string): void {
+  /** Serves a new connection, unless its address already has `maxPerIp` (closed with 1013, try again later). */
+  add(socket: WebSocket, ip: string, maxPerIp = Infinity): void {
+    if (this.countFrom(ip) >= maxPerIp) {
+      socket.close(1013, 'too many connections from this address');
+      return;
+    }
     const client: Client = {
       socket,
       ip,
@@ -91,13 +95,11 @@ export class WsHub {
       sendingSnapshot: false,
     };
     this.clients.add(client);
+    this.perIp.set(ip, this.countFrom(ip) + 1);
     this.stats.clients = this.clients.size;
     socket.on('pong', () => (client.alive = true));
     socket.on('message', (data, isBinary) => this.receive(client, data, isBinary));
-    socket.on('close', () => {
-      this.clients.delete(client);
-      this.stats.clients = this.clients.size;
-    });
+    socket.on('close', () => this.remove(client));
     socket.on('error', (error) => this.options.log.debug({ err: error.message }, 'websocket error'));
     void this.flush(client);
   }
@@ -125,6 +127,16 @@ export class WsHub {
     clearInterval(this.heartbeatTimer);
     for (const client of this.clients) client.socket.close(1001, 'server shutting down');
     this.clients.clear();
+    this.perIp.clear();
+  }
+
+  /** Forgets a client once (its close event may follow a terminate that already removed it). */
+  private remove(client: Client): void {
+    if (!this.clients.delete(client)) return;
+    const count = this.countFrom(client.ip) - 1;
+    if (count > 0) this.perIp.set(client.ip, count);
+    else this.perIp.delete(client.ip);
+    this.stats.clients = this.clients.size;
   }
 
   private write(client: Client, text: string): void {
@@ -180,8 +192,7 @@ export class WsHub {
           'closing a websocket client that cannot keep up',
         );
         client.socket.terminate();
-        this.clients.delete(client);
-        this.stats.clients = this.clients.size;
+        this.remove(client);
         continue;
       }
       if (client.pending.size > 0 || client.needsSnapshot) void this.flush(client);
@@ -251,7 +262,7 @@ export class WsHub {
     for (const client of this.clients) {
       if (!client.alive) {
         client.socket.terminate();
-        this.clients.delete(client);
+        this.remove(client);
         continue;
       }
       client.alive = false;

@@ -1,19 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { originAllowed } from '../origin.ts';
 import type { WsHub } from './hub.ts';
 
 export interface WsRouteOptions {
   hub: WsHub;
-  allowedOrigin: string;
+  dashboardOrigin: string | undefined;
   maxClientsPerIp: number;
 }
 
 /**
- * WS /ws: browsers must come from the dashboard's origin (clients that send no Origin, like tools and other
- * services, are allowed); a few connections per IP at most. Checked before the upgrade, as plain HTTP errors.
+ * WS /ws: browsers must come from the dashboard's origin or the API's own (clients that send no Origin, like
+ * tools and other services, are allowed); a few connections per IP at most. Checked before the upgrade, as
+ * plain HTTP errors; the hub enforces the cap again once the socket is open (concurrent upgrades).
  */
 export const wsRoutes: FastifyPluginAsyncTypebox<WsRouteOptions> = async (
   app,
-  { hub, allowedOrigin, maxClientsPerIp },
+  { hub, dashboardOrigin, maxClientsPerIp },
 ) => {
   app.get(
     '/ws',
@@ -26,7 +28,7 @@ export const wsRoutes: FastifyPluginAsyncTypebox<WsRouteOptions> = async (
       },
       preValidation: async (request, reply) => {
         const origin = request.headers.origin;
-        if (origin !== undefined && origin !== allowedOrigin) {
+        if (!originAllowed(origin, dashboardOrigin, request.host)) {
           return reply
             .code(403)
             .send({ statusCode: 403, error: 'Forbidden', message: `origin ${origin} is not allowed` });
@@ -40,6 +42,6 @@ export const wsRoutes: FastifyPluginAsyncTypebox<WsRouteOptions> = async (
         }
       },
     },
-    (socket, request) => hub.add(socket, request.ip),
+    (socket, request) => hub.add(socket, request.ip, maxClientsPerIp),
   );
 };
