@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { AjvCompiler, type RouteDefinition } from '@fastify/ajv-compiler';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -38,6 +39,20 @@ export interface App {
 const BODY_LIMIT = 16 * 1024;
 const WS_MAX_PAYLOAD = 4 * 1024;
 
+const buildAjv = AjvCompiler();
+
+/**
+ * Query strings and params are text, so their numbers and booleans are coerced; JSON bodies are typed by
+ * their sender and validated strictly (`["a.mp4"]` or `42` is not a file name).
+ */
+function buildValidator(externalSchemas: unknown, options?: { customOptions?: object }) {
+  const withCoercion = (coerceTypes: 'array' | false) =>
+    buildAjv(externalSchemas as never, { customOptions: { ...options?.customOptions, coerceTypes } });
+  const coercing = withCoercion('array');
+  const strict = withCoercion(false);
+  return (route: RouteDefinition) => (route.httpPart === 'body' ? strict : coercing)(route);
+}
+
 function isAwsError(error: unknown): error is Error & { $metadata: unknown } {
   return typeof error === 'object' && error !== null && '$metadata' in error;
 }
@@ -51,7 +66,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     bodyLimit: BODY_LIMIT,
     // Only the proxies we run behind (the ALB) may name the client's address: per-address limits rely on it.
     trustProxy: (_address: string, hop: number) => hop < config.trustProxyHops,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ajv: { customOptions: { removeAdditional: false, useDefaults: true } },
+    // `as never`: @fastify/ajv-compiler's types take a schema where fastify passes the route definition.
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const pipeline = new Pipeline({
