@@ -203,8 +203,8 @@ async function expectAttribute(locator: ReturnType<Page['locator']>, name: strin
 }
 
 /**
- * A full-page screenshot with every image loaded: the viewport grows to the page's height first, so that the
- * lazy thumbnails below the fold are fetched (a picture with loading placeholders is still taken if they are slow).
+ * A full-page screenshot with every image loaded: the viewport grows to the page's height for a moment, so that
+ * the lazy thumbnails below the fold are fetched (the picture still shows placeholders for any that are slow).
  */
 async function fullPageShot(page: Page, path: string) {
   const viewport = page.viewportSize()!;
@@ -213,9 +213,9 @@ async function fullPageShot(page: Page, path: string) {
   await page
     .waitForFunction(() => [...document.images].every((img) => img.complete), undefined, { timeout: 8_000 })
     .catch(() => undefined);
+  await page.setViewportSize(viewport);
   await page.waitForTimeout(1000);
   await page.screenshot({ path, fullPage: true });
-  await page.setViewportSize(viewport);
 }
 
 /** Waits until at least `count` jobs are listed, all done, and the queue is empty. */
