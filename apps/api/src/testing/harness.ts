@@ -3,7 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createLogger, type AwsClients, type Logger } from '@thumbs/runtime';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import type { ServerMessage } from '@thumbs/model';
 import { buildApp, type App, type AppOptions } from '../app.ts';
 import { loadApiConfig, type ApiConfig } from '../config.ts';
@@ -119,8 +119,12 @@ export class WsRecorder {
   readonly messages: ServerMessage[] = [];
   readonly opened: Promise<void>;
 
-  constructor(url: string, headers: Record<string, string> = { Origin: ORIGIN }) {
-    this.socket = new WebSocket(url.replace(/^http/, 'ws') + '/ws', { headers });
+  constructor(
+    url: string,
+    headers: Record<string, string> = { Origin: ORIGIN },
+    options: ClientOptions = {},
+  ) {
+    this.socket = new WebSocket(url.replace(/^http/, 'ws') + '/ws', { headers, ...options });
     this.socket.on('message', (data) => this.messages.push(JSON.parse(String(data)) as ServerMessage));
     this.opened = new Promise((resolve, reject) => {
       this.socket.once('open', () => resolve());
