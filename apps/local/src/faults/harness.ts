@@ -177,14 +177,25 @@ export async function watchEvents(aws: Clients, topicArn: string): Promise<Event
     }),
   );
   const list: PipelineEvent[] = [];
+  const seen = new Set<string>();
   let running = true;
   const drain = async (): Promise<void> => {
     while (running) {
       try {
+        // A short visibility: a batch whose answer is lost in transit comes back soon.
         const { Messages = [] } = await aws.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+          new ReceiveMessageCommand({
+            QueueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            VisibilityTimeout: 2,
+          }),
         );
-        for (const message of Messages) list.push(JSON.parse(message.Body ?? '{}') as PipelineEvent);
+        for (const message of Messages) {
+          if (seen.has(message.MessageId ?? '')) continue;
+          seen.add(message.MessageId ?? '');
+          list.push(JSON.parse(message.Body ?? '{}') as PipelineEvent);
+        }
         if (Messages.length > 0) {
           await aws.sqs.send(
             new DeleteMessageBatchCommand({
