@@ -2,8 +2,10 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { ffmpegPath } from '@thumbs/runtime';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 // The local stack's proxy that adds S3 event notifications in front of the emulator, and its resource setup.
@@ -15,6 +17,18 @@ import { ADMIN_TOKEN, clientsFor, startApi, waitFor, WsRecorder, type Resources 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+// Distinctive credentials, so the logs can be searched for them.
+const WORKER_KEY_ID = 'worker-key-id-4f9c2a';
+const WORKER_SECRET = 'worker-secret-8d1e7b';
+/** Every log line of the worker and the API during these tests. */
+const logs: string[] = [];
+const logStream = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    logs.push(chunk.toString());
+    done();
+  },
+});
 
 let dir: string;
 let fauxqs: FauxqsServer;
@@ -69,20 +83,22 @@ beforeAll(async () => {
   });
   worker = spawn(process.execPath, ['apps/worker/src/main.ts'], {
     cwd: repo,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ACCESS_KEY_ID: WORKER_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: WORKER_SECRET,
       WORKER_NAME: 'api-test-worker',
       WORKER_WAIT_SECONDS: '1',
       FAILURE_BACKOFF_SECONDS: '0',
-      LOG_LEVEL: 'error',
+      LOG_LEVEL: 'debug',
     },
   });
-  api = await startApi(endpoint, resources);
+  worker.stdout?.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+  worker.stderr?.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+  api = await startApi(endpoint, resources, {}, { logger: pino({ level: 'debug' }, logStream) });
 });
 
 afterAll(async () => {
@@ -141,9 +157,19 @@ describe('upload to thumbnails, through a real worker', () => {
       'the broken video in the DLQ',
     );
     expect(entry.error).toEqual(expect.any(String));
+    expect(entry.error).not.toMatch(/X-Amz-|https?:\/\//);
     const job = (await api.app.inject('/api/jobs')).json().find((j: { source: string }) => j.source === key);
     expect(job).toMatchObject({ status: 'failed', attempts: 3 });
     const redrive = await api.app.inject({ method: 'POST', url: '/api/dlq/redrive', headers: auth });
     expect(redrive.json().moved).toBeGreaterThanOrEqual(1);
+  });
+
+  it('logs no credentials and no presigned URL, in the worker or the API', () => {
+    const text = logs.join('');
+    expect(text).toContain('job done');
+    expect(text).toContain('job failed');
+    expect(text).toContain('/api/uploads');
+    expect(text).not.toMatch(/X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token/i);
+    for (const secret of [WORKER_KEY_ID, WORKER_SECRET, ADMIN_TOKEN]) expect(text).not.toContain(secret);
   });
 });
