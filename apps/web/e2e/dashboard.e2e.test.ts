@@ -2,9 +2,18 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiPid, docsDir, launchBrowser, makeVideo, startTestStack, type TestStack } from './harness.ts';
+import {
+  apiPid,
+  docsDir,
+  launchBrowser,
+  makeVideo,
+  seedThumbnails,
+  startTestStack,
+  type TestStack,
+} from './harness.ts';
 
 const TIMEOUT = 90_000;
+const BULK_VIDEOS = 400;
 
 describe('dashboard against the real local stack', () => {
   let test: TestStack;
@@ -179,6 +188,11 @@ describe('dashboard against the real local stack', () => {
     expect(await page.locator('[data-testid=gallery-video]').count()).toBe(0);
   });
 
+  it('has 1,200 more thumbnails put straight into the bucket (the restarted API will list them)', async () => {
+    const sources = await seedThumbnails(test.stack, join(test.dataDir, 'seed'), BULK_VIDEOS);
+    expect(sources).toHaveLength(BULK_VIDEOS);
+  }, 180_000);
+
   it('turns DOWN when the API stops, keeps the last state marked stale, and comes back LIVE without a reload', async () => {
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
     // The local stack restarts the API process after it exits, as Kubernetes would restart the container.
@@ -192,6 +206,40 @@ describe('dashboard against the real local stack', () => {
     expect(await page.locator('main.is-stale').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
   }, 180_000);
+
+  it('stays light with thousands of thumbnails: virtualized rows, older pages fetched as the gallery scrolls', async () => {
+    const subtitle = page.getByTestId('gallery').locator('.panel-sub');
+    await expect
+      .poll(() => subtitle.innerText(), { timeout: TIMEOUT })
+      .toMatch(/^1,200 thumbnails · \d+ videos · newest/);
+    const cards = page.locator('[data-testid=gallery-video]');
+    expect(await cards.count()).toBeLessThan(60);
+
+    await page.evaluate(() => {
+      const w = window as unknown as { longestTask: number };
+      w.longestTask = 0;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) w.longestTask = Math.max(w.longestTask, entry.duration);
+      }).observe({ type: 'longtask' });
+    });
+    const scroller = page.getByTestId('gallery-scroll');
+    await expect
+      .poll(
+        async () => {
+          await scroller.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+          return subtitle.innerText();
+        },
+        { timeout: TIMEOUT, interval: 400 },
+      )
+      .toBe(`1,200 thumbnails · ${BULK_VIDEOS} videos`);
+    expect(await cards.count()).toBeLessThan(60);
+    expect(await cards.last().getAttribute('data-source')).toMatch(/^uploads\/bulk\/video-\d{4}\.mp4$/);
+    const longest = await page.evaluate(() => (window as unknown as { longestTask: number }).longestTask);
+    console.log(
+      `longest main-thread task while paging and scrolling 1,200 thumbnails: ${Math.round(longest)} ms`,
+    );
+    expect(longest).toBeLessThan(1500);
+  });
 });
 
 async function expectText(locator: ReturnType<Page['getByTestId']>, text: string, timeout = TIMEOUT) {

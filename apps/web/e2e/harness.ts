@@ -1,7 +1,9 @@
 /** What the browser tests share: the real local stack on random ports, Debian's Chromium, test videos. */
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { FRAMES, thumbnailKey } from '@thumbs/model';
 import { ffmpegPath } from '@thumbs/runtime';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,4 +93,58 @@ export function ensureWebBuild(): void {
     stdio: 'inherit',
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
   });
+}
+
+/**
+ * Puts `videos` × 3 small JPEGs straight into the bucket under the thumbnail key scheme, as if that many
+ * videos had been processed; the API sees them when it next lists the bucket (at start).
+ */
+export async function seedThumbnails(stack: LocalStack, dir: string, videos: number): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const jpeg = join(dir, 'seed.jpg');
+  execFileSync(ffmpegPath(), [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x180',
+    '-frames:v',
+    '1',
+    jpeg,
+  ]);
+  const body = readFileSync(jpeg);
+  const s3 = new S3Client({
+    endpoint: stack.urls.aws,
+    region: stack.config.region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    forcePathStyle: true,
+  });
+  const sources = Array.from(
+    { length: videos },
+    (_, i) => `uploads/bulk/video-${String(i).padStart(4, '0')}.mp4`,
+  );
+  const keys = sources.flatMap((source) =>
+    FRAMES.map((frame) => thumbnailKey(source, frame, stack.config.thumbnailPrefix)),
+  );
+  try {
+    const queue = [...keys];
+    const put = async (): Promise<void> => {
+      for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: stack.config.bucket,
+            Key: key,
+            Body: body,
+            ContentType: 'image/jpeg',
+          }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, put));
+  } finally {
+    s3.destroy();
+  }
+  return sources;
 }

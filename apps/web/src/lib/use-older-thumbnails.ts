@@ -14,7 +14,9 @@ const PAGE_SIZE = 500;
 export function useOlderThumbnails(api: string, live: Thumbnail[] | null, total: number) {
   const [older, setOlder] = useState<Thumbnail[]>([]);
   const [loading, setLoading] = useState(false);
-  const [exhausted, setExhausted] = useState(false);
+  // The total at which the last page came back: paging starts over only if the total changes (e.g. the API
+  // restarted with thumbnails it had not announced), never in a loop against a count that cannot be reached.
+  const [exhaustedAt, setExhaustedAt] = useState<number | null>(null);
   const cursor = useRef<string | null>(null);
 
   // A purge empties the live list: the pages are gone too.
@@ -22,12 +24,12 @@ export function useOlderThumbnails(api: string, live: Thumbnail[] | null, total:
   useEffect(() => {
     if (!empty) return;
     setOlder([]);
-    setExhausted(false);
+    setExhaustedAt(null);
     cursor.current = null;
   }, [empty]);
 
   const all = live ? withOlder(live, older) : [];
-  const hasMore = live !== null && !exhausted && total > all.length;
+  const hasMore = live !== null && exhaustedAt !== total && total > all.length;
 
   const loadMore = useCallback(async () => {
     if (loading || !hasMore) return;
@@ -37,14 +39,14 @@ export function useOlderThumbnails(api: string, live: Thumbnail[] | null, total:
       if (cursor.current) query.set('cursor', cursor.current);
       const page = await apiRequest<ThumbnailPage>(api, `/api/thumbnails?${query}`);
       cursor.current = page.nextCursor;
-      if (page.nextCursor === null) setExhausted(true);
+      if (page.nextCursor === null) setExhaustedAt(total);
       setOlder((list) => withOlder(list, page.items));
     } catch {
       // The API is unreachable: the live badge says so, and the next scroll to the end tries again.
     } finally {
       setLoading(false);
     }
-  }, [api, loading, hasMore]);
+  }, [api, loading, hasMore, total]);
 
   return { all, hasMore, loading, loadMore };
 }
