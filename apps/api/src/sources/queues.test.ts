@@ -1,7 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { describe, expect, it } from 'vitest';
 import { clientsFor, createResources, startApi, waitFor } from '../testing/harness.ts';
@@ -41,6 +46,51 @@ describe('DLQ listing', () => {
     } finally {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists again when another reader held some messages, until the list is whole', async () => {
+    const server = await startFauxqs({ port: 0, logger: false });
+    try {
+      const resources = createResources(server, 'dlq-held');
+      const { sqs } = clientsFor(server.address);
+      const dlqUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: resources.dlq }))).QueueUrl;
+      for (let i = 0; i < 4; i++) {
+        await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: `uploads/dead-${i}.mp4` }));
+      }
+      // Another reader (a second replica's peek, an operator's console) holds two of them for 3 s.
+      const held = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 2, VisibilityTimeout: 3 }),
+      );
+      expect(held.Messages).toHaveLength(2);
+      const api = await startApi(server.address, resources);
+      try {
+        const partial = await waitFor(async () => {
+          const body = (await api.app.inject('/api/dlq')).json() as { source: string }[];
+          return body.length > 0 && body;
+        });
+        expect(partial).toHaveLength(2);
+        // They come back (no change in the DLQ's depth): the API notices its list was short and reads again.
+        await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: dlqUrl,
+            Entries: (held.Messages ?? []).map((m, i) => ({
+              Id: String(i),
+              ReceiptHandle: m.ReceiptHandle,
+              VisibilityTimeout: 1,
+            })),
+          }),
+        );
+        await waitFor(
+          async () => ((await api.app.inject('/api/dlq')).json() as unknown[]).length === 4,
+          10_000,
+          'all four DLQ entries',
+        );
+      } finally {
+        await api.app.close();
+      }
+    } finally {
+      await server.stop();
     }
   });
 });

@@ -17,6 +17,8 @@ const DLQ_LIST_LIMIT = 100;
 const PEEK_VISIBILITY_SECONDS = 30;
 /** Not 0: the emulator with persistence (local mode) drops a message whose visibility is set to 0. */
 const RELEASE_VISIBILITY_SECONDS = 1;
+/** A list shorter than the depth (another reader held messages) is read again after this long. */
+const SHORT_LIST_RETRY_MS = 2000;
 
 export interface QueueSourceOptions {
   sqs: SQSClient;
@@ -45,6 +47,8 @@ export class QueueSource {
   private readonly poller: Poller;
   private urls: { queue: string; dlq: string } | undefined;
   private lastDlqDepth = -1;
+  /** When the DLQ list last came back shorter than the depth (messages held by another reader), else 0. */
+  private shortListAt = 0;
   private readonly failureErrors = new Map<string, string>();
 
   constructor(options: QueueSourceOptions) {
@@ -155,9 +159,12 @@ export class QueueSource {
     const dlqDepth = dlq.visible + dlq.inFlight;
     this.options.store.setQueue({ depth: queue.visible, inFlight: queue.inFlight, dlqDepth });
     this.options.store.setSource('sqs', null);
-    if (dlqDepth !== this.lastDlqDepth) {
+    const retryShortList = this.shortListAt > 0 && Date.now() - this.shortListAt >= SHORT_LIST_RETRY_MS;
+    if (dlqDepth !== this.lastDlqDepth || retryShortList) {
       this.lastDlqDepth = dlqDepth;
-      this.options.store.setDlq(dlqDepth === 0 ? [] : await this.listDlq(urls.dlq));
+      const entries = dlqDepth === 0 ? [] : await this.listDlq(urls.dlq);
+      this.shortListAt = entries.length < Math.min(dlqDepth, DLQ_LIST_LIMIT) ? Date.now() : 0;
+      this.options.store.setDlq(entries);
     }
   }
 
