@@ -38,6 +38,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
       port: options.port,
       upstreamPort: fauxqs.port,
       notificationsFile: join(options.dataDir, 'notifications.json'),
+      s3StorageDir: s3Dir,
       region: options.region,
       log: options.log,
     });

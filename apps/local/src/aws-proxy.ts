@@ -1,7 +1,8 @@
 /**
  * The AWS endpoint clients talk to: a streaming pass-through in front of the emulator that adds what the
  * emulator lacks — S3 bucket notification configurations with event delivery to SQS, and CORS so that a
- * browser can upload to a presigned URL.
+ * browser can upload to a presigned URL — and serves ranged GetObjects from the emulator's files, as the
+ * emulator reads a whole object for every range.
  */
 import {
   Agent,
@@ -16,6 +17,7 @@ import { NotificationConfigError, notificationXml, parseNotificationXml } from '
 import { Notifier } from './notifier.ts';
 import { formUploadKey, readS3Request } from './s3-request.ts';
 import { BadBodyError, needsMultipart, putLargeObject, UpstreamError } from './large-put.ts';
+import { servableRange, serveRangedGet } from './ranged-get.ts';
 import type { Log } from './log.ts';
 import { isVisibilityChange, MAX_VISIBILITY_BODY, withoutZeroVisibility } from './sqs-visibility.ts';
 
@@ -25,6 +27,8 @@ export interface AwsProxyOptions {
   host?: string;
   upstreamPort: number;
   notificationsFile: string;
+  /** The emulator's `s3StorageDir`, from which ranged GetObjects are served; unset: the emulator serves them. */
+  s3StorageDir?: string;
   region: string;
   log: Log;
 }
@@ -221,6 +225,13 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
         if (formKey && ((status >= 200 && status < 300) || status === 303))
           deliver(bucket, formKey, 'ObjectCreated:Post');
       });
+    }
+    const range = servableRange(req.headers);
+    if (bucket && key && type.kind === 'object-get' && range && options.s3StorageDir) {
+      const upstream = { port: options.upstreamPort, agent, storageDir: options.s3StorageDir };
+      return serveRangedGet(upstream, req, res, { bucket, key, range }, corsHeaders(req), () =>
+        forward(req, res),
+      );
     }
     if (bucket && type.kind === 'bucket-delete') {
       return forward(req, res, (status) => {

@@ -1,6 +1,6 @@
 /**
  * Reads an incoming request the way the emulator routes it (path-style or virtual-hosted-style S3, or SQS/SNS),
- * to tell which ones create objects and so must produce S3 event notifications.
+ * to tell which ones create objects and so must produce S3 event notifications, and which are plain GetObjects.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ObjectCreatedEvent } from './notifications.ts';
@@ -11,6 +11,7 @@ export type S3RequestKind =
   | { kind: 'notification-get' }
   | { kind: 'notification-put' }
   | { kind: 'bucket-delete' }
+  | { kind: 'object-get' }
   | { kind: 'other' };
 
 export interface S3Request {
@@ -72,6 +73,7 @@ export function readS3Request(method: string, rawUrl: string, headers: IncomingH
     const event = header(headers, 'x-amz-copy-source') ? 'ObjectCreated:Copy' : 'ObjectCreated:Put';
     return { bucket, key, type: { kind: 'object-created', event } };
   }
+  if (method === 'GET' && only()) return { bucket, key, type: { kind: 'object-get' } };
   if (method === 'POST' && only('uploadId')) {
     return { bucket, key, type: { kind: 'object-created', event: 'ObjectCreated:CompleteMultipartUpload' } };
   }
