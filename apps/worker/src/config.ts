@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { env, loadConfig, pipelineSpec, type ConfigOf } from '@thumbs/runtime';
-import { DEFAULT_MAX_WINDOW, DEFAULT_MIN_WINDOW } from './range-relay.ts';
+import { DEFAULT_CACHE_BYTES, DEFAULT_MAX_WINDOW, DEFAULT_MIN_WINDOW } from './range-relay.ts';
 
 /** What the worker reads from the environment: the shared pipeline settings plus its own knobs. */
 export const workerSpec = {
@@ -17,6 +17,8 @@ export const workerSpec = {
   rangeRelay: env.bool('RANGE_RELAY', true),
   rangeWindowMinBytes: env.int('RANGE_WINDOW_MIN_BYTES', DEFAULT_MIN_WINDOW, { min: 4096, max: 1 << 30 }),
   rangeWindowMaxBytes: env.int('RANGE_WINDOW_MAX_BYTES', DEFAULT_MAX_WINDOW, { min: 4096, max: 1 << 30 }),
+  /** Per job: windows kept so that ffprobe and the three ffmpeg inputs fetch the header and index once. */
+  rangeCacheBytes: env.int('RANGE_CACHE_BYTES', DEFAULT_CACHE_BYTES, { min: 0, max: 1 << 30 }),
 };
 
 export type WorkerConfig = ConfigOf<typeof workerSpec>;

@@ -83,7 +83,11 @@ describe('parseRange', () => {
 
 describe('range relay', () => {
   it('answers open-ended reads with bounded windows that grow while reading on and shrink after a seek', async () => {
-    const relay = await relayFor('uploads/data.bin', { minWindow: 64 * KiB, maxWindow: 256 * KiB });
+    const relay = await relayFor('uploads/data.bin', {
+      minWindow: 64 * KiB,
+      maxWindow: 256 * KiB,
+      cacheBytes: 0,
+    });
     expect(new URL(relay.url).hostname).toBe('127.0.0.1');
     const total = data.length;
     const windows: string[] = [];
@@ -114,7 +118,44 @@ describe('range relay', () => {
     const seek = await get(relay.url, 'bytes=1000000-');
     expect(seek.contentRange).toBe(`bytes 1000000-${1000000 + 64 * KiB - 1}/${total}`);
     expect(seek.body.equals(data.subarray(1000000, 1000000 + 64 * KiB))).toBe(true);
-    expect(relay.stats()).toEqual({ requests: windows.length + 1, bytes: total + 64 * KiB });
+    expect(relay.stats()).toEqual({ requests: windows.length + 1, bytes: total + 64 * KiB, reused: 0 });
+  });
+
+  it('answers reads of bytes fetched before from its cache, across adjacent windows', async () => {
+    const relay = await relayFor('uploads/data.bin', { minWindow: 64 * KiB, maxWindow: 64 * KiB });
+    for (const offset of [0, 64 * KiB]) await get(relay.url, `bytes=${offset}-`);
+    const again = await get(relay.url, 'bytes=1000-');
+    expect(again.contentRange).toBe(`bytes 1000-${128 * KiB - 1}/${data.length}`);
+    expect(again.body.equals(data.subarray(1000, 128 * KiB))).toBe(true);
+    const bounded = await get(relay.url, 'bytes=10-19');
+    expect(bounded.body.equals(data.subarray(10, 20))).toBe(true);
+    expect(proxy.requests.map((r) => r.range)).toEqual([
+      `bytes=0-${64 * KiB - 1}`,
+      `bytes=${64 * KiB}-${128 * KiB - 1}`,
+    ]);
+    expect(relay.stats()).toEqual({ requests: 2, bytes: 128 * KiB, reused: 128 * KiB - 1000 + 10 });
+  });
+
+  it('stops a fetch where cached bytes begin, and reads on from the cache', async () => {
+    const relay = await relayFor('uploads/data.bin', { minWindow: 64 * KiB });
+    await get(relay.url, `bytes=${100 * KiB}-`);
+    const before = await get(relay.url, `bytes=${80 * KiB}-`);
+    expect(before.contentRange).toBe(`bytes ${80 * KiB}-${100 * KiB - 1}/${data.length}`);
+    const next = await get(relay.url, `bytes=${100 * KiB}-`);
+    expect(next.contentRange).toBe(`bytes ${100 * KiB}-${164 * KiB - 1}/${data.length}`);
+    expect(next.body.equals(data.subarray(100 * KiB, 164 * KiB))).toBe(true);
+    expect(proxy.requests.map((r) => r.range)).toEqual([
+      `bytes=${100 * KiB}-${164 * KiB - 1}`,
+      `bytes=${80 * KiB}-${100 * KiB - 1}`,
+    ]);
+  });
+
+  it('keeps at most cacheBytes of windows, dropping the least recently used', async () => {
+    const relay = await relayFor('uploads/data.bin', { minWindow: 64 * KiB, cacheBytes: 128 * KiB });
+    const [a, b, c] = [0, 1000 * KiB, 2000 * KiB].map((offset) => `bytes=${offset}-`);
+    for (const range of [a, b, a, c, a, b]) await get(relay.url, range);
+    // a is read again before c arrives, so b is the one dropped, and fetched again.
+    expect(proxy.requests.map((r) => r.range?.replace(/-\d+$/, '-'))).toEqual([a, b, c, b]);
   });
 
   it('serves a request without a range from the start, and bounded ranges no larger than asked', async () => {

@@ -5,12 +5,15 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { createWindowCache } from './window-cache.ts';
 
 export interface RangeRelayOptions {
   /** Bytes fetched for a read that does not continue an earlier one (the first read, or after a seek). */
   minWindow?: number;
   /** The largest window: windows double while a reader keeps reading on from where the last one ended. */
   maxWindow?: number;
+  /** Bytes of fetched windows kept to answer later reads of the same ranges (0: none). */
+  cacheBytes?: number;
 }
 
 export interface RelayStats {
@@ -18,6 +21,8 @@ export interface RelayStats {
   requests: number;
   /** Body bytes received from the source. */
   bytes: number;
+  /** Bytes answered from windows fetched earlier, without asking the source again. */
+  reused: number;
 }
 
 export interface RangeRelay {
@@ -29,6 +34,7 @@ export interface RangeRelay {
 
 export const DEFAULT_MIN_WINDOW = 256 * 1024;
 export const DEFAULT_MAX_WINDOW = 1024 * 1024;
+export const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
 /** Windows remembered for sequential reads (a few readers at once: ffprobe, then one per seek point). */
 const REMEMBERED_READS = 32;
 
@@ -51,6 +57,9 @@ export function parseRange(header: string | undefined): ByteRange | undefined | 
  * answering them streams megabytes into socket buffers that ffmpeg never reads. The relay fetches at most a
  * window per request with a bounded Range GET, and ends its 206 there; ffmpeg (with `-reconnect 1`) sees
  * the body end before the file size and asks again from that offset, for a window twice as large.
+ *
+ * ffprobe and each ffmpeg input read the same header and index (and with the index at the end, the same
+ * tail), so fetched windows are kept in a small cache and later reads of those bytes are answered from it.
  */
 export async function openRangeRelay(
   source: string,
@@ -60,7 +69,11 @@ export async function openRangeRelay(
   const minWindow = options.minWindow ?? DEFAULT_MIN_WINDOW;
   const maxWindow = Math.max(minWindow, options.maxWindow ?? DEFAULT_MAX_WINDOW);
   const path = `/${randomBytes(16).toString('hex')}/${encodeURIComponent(basename(name) || 'video')}`;
-  const stats: RelayStats = { requests: 0, bytes: 0 };
+  const stats: RelayStats = { requests: 0, bytes: 0, reused: 0 };
+  const cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
+  const cache = createWindowCache(cacheBytes);
+  /** The source's size and type, known from its first answer (before that, nothing is cached). */
+  let known: { total: number; type: string } | undefined;
   /** Where each recent window ended → the window for a read that continues from there. */
   const nextWindows = new Map<number, number>();
 
@@ -99,7 +112,22 @@ export async function openRangeRelay(
 
     const start = range?.start ?? 0;
     const window = windowAt(start);
-    const end = Math.min(range?.end ?? Infinity, start + window - 1);
+    const cached = known && cache.read(start, Math.min(range?.end ?? Infinity, known.total - 1) - start + 1);
+    if (known && cached) {
+      stats.reused += cached.length;
+      remember(start + cached.length, window);
+      res.writeHead(206, {
+        'Content-Range': `bytes ${start}-${start + cached.length - 1}/${known.total}`,
+        'Content-Length': cached.length,
+        'Content-Type': known.type,
+        'Accept-Ranges': 'bytes',
+        Connection: 'close',
+      });
+      return void res.end(cached);
+    }
+
+    // Stop short of bytes already cached: the reader asks again from there and gets them from the cache.
+    const end = Math.min(range?.end ?? Infinity, start + window - 1, cache.nextStart(start) - 1);
     const upstream = await fetchRange(`bytes=${start}-${end}`, aborted.signal);
     const contentRange = upstream.headers.get('content-range');
     if (upstream.status !== 206 || !contentRange || !upstream.body) {
@@ -109,18 +137,31 @@ export async function openRangeRelay(
     }
     const lastByte = Number(/^bytes \d+-(\d+)\//.exec(contentRange)?.[1]);
     if (Number.isFinite(lastByte)) remember(lastByte + 1, window);
+    const type = upstream.headers.get('content-type') ?? 'application/octet-stream';
+    const total = totalSize(contentRange);
+    if (total !== undefined) known ??= { total, type };
     const length = upstream.headers.get('content-length');
     res.writeHead(206, {
       'Content-Range': contentRange,
       ...(length ? { 'Content-Length': length } : {}),
-      'Content-Type': upstream.headers.get('content-type') ?? 'application/octet-stream',
+      'Content-Type': type,
       'Accept-Ranges': 'bytes',
       // ffmpeg opens a new connection for every request anyway; closing is what tells it the window ended.
       Connection: 'close',
     });
+    const received: Buffer[] = [];
+    const keep = end - start + 1 <= cacheBytes;
     const body = Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>);
-    body.on('data', (chunk: Buffer) => (stats.bytes += chunk.length));
-    await pipeline(body, res);
+    body.on('data', (chunk: Buffer) => {
+      stats.bytes += chunk.length;
+      if (keep) received.push(chunk);
+    });
+    try {
+      await pipeline(body, res);
+    } finally {
+      // Even a window the reader hung up on is worth keeping as far as it came.
+      if (known) cache.add(start, Buffer.concat(received));
+    }
   }
 
   const server = createServer((req, res) => {

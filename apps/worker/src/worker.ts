@@ -31,6 +31,7 @@ export function createWorker(config: WorkerConfig, { s3, sqs, sns }: AwsClients,
         rangeRelay: config.rangeRelay && {
           minWindow: config.rangeWindowMinBytes,
           maxWindow: config.rangeWindowMaxBytes,
+          cacheBytes: config.rangeCacheBytes,
         },
       },
     },
