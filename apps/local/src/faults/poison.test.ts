@@ -102,64 +102,57 @@ it('sends each poison file to the DLQ after three receives with its error, while
   );
   expect(await queueDepth(env.aws.sqs, env.stack.resources.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
 
-  // What GET /api/dlq lists carries the error the worker recorded (see the next test for what it misses).
   const dlq = await until(
-    'GET /api/dlq listing poison files',
+    'every poison file in GET /api/dlq with its error',
     async () => (await (await fetch(`${env.stack.urls.api}/api/dlq`)).json()) as DlqEntry[],
-    (entries) => entries.length > 0,
+    (entries) =>
+      entries.length === poisonKeys.length && entries.every((e) => e.error !== null && e.source !== null),
     30_000,
   );
-  for (const entry of dlq) {
-    expect(poisonKeys).toContain(entry.source);
-    expect(entry.error).toContain(entry.source!.split('/').pop());
-  }
+  expect(dlq.map((e) => e.source).sort()).toEqual([...poisonKeys].sort());
+  for (const entry of dlq) expect(entry.error).toContain(entry.source!.split('/').pop());
 }, 240_000);
 
 /**
- * API bug (apps/api/src/sources/queues.ts, QueueSource.poll): the DLQ is listed only when its depth changes,
- * by receiving its messages. Messages another reader holds at that moment (a second API replica's peek, an
- * operator polling the DLQ) are missed, and the list is not read again until the depth changes: the
- * dashboard shows a partial DLQ indefinitely. Marked `fails` until the API re-reads an incomplete list.
+ * The API lists the DLQ by receiving its messages, so messages another reader holds at that moment (a second
+ * API replica's peek, an operator polling the DLQ) are missing from that listing: it must be read again
+ * until whole, not only when the DLQ's depth changes (a bug this test found, fixed in the API).
  */
-it.fails(
-  'GET /api/dlq heals a listing that missed messages another reader was holding',
-  async () => {
-    const dlqUrl = env.stack.resources.dlqUrl;
-    await until(
-      'another reader holding DLQ messages',
-      async () =>
-        (
-          await env.aws.sqs.send(
-            new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 3 }),
-          )
-        ).Messages ?? [],
-      (held) => held.length > 0,
-      20_000,
-    );
-    const late = 'uploads/poison/late.mp4';
-    await env.aws.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: dlqUrl,
-        MessageBody: buildS3Event({
-          bucket: BUCKET,
-          key: late,
-          size: 1,
-          eTag: 'x',
-          eventName: 'ObjectCreated:Put',
-          region: 'us-east-1',
-        }),
+it('GET /api/dlq heals a listing that missed messages another reader was holding', async () => {
+  const dlqUrl = env.stack.resources.dlqUrl;
+  await until(
+    'another reader holding DLQ messages',
+    async () =>
+      (
+        await env.aws.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 3 }),
+        )
+      ).Messages ?? [],
+    (held) => held.length > 0,
+    20_000,
+  );
+  const late = 'uploads/poison/late.mp4';
+  await env.aws.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: dlqUrl,
+      MessageBody: buildS3Event({
+        bucket: BUCKET,
+        key: late,
+        size: 1,
+        eTag: 'x',
+        eventName: 'ObjectCreated:Put',
+        region: 'us-east-1',
       }),
-    );
-    // (The emulator's in-flight count goes stale without a long poll, so wait out the hold by the clock.)
-    const heldUntil = Date.now() + 3500;
-    await until('the held messages visible again', Date.now, (now) => now > heldUntil, 10_000);
-    const entries = await until(
-      'all six DLQ entries in GET /api/dlq',
-      async () => (await (await fetch(`${env.stack.urls.api}/api/dlq`)).json()) as DlqEntry[],
-      (list) => list.length === 6,
-      20_000,
-    );
-    expect(entries.map((e) => e.source)).toContain(late);
-  },
-  90_000,
-);
+    }),
+  );
+  // (The emulator's in-flight count goes stale without a long poll, so wait out the hold by the clock.)
+  const heldUntil = Date.now() + 3500;
+  await until('the held messages visible again', Date.now, (now) => now > heldUntil, 10_000);
+  const entries = await until(
+    'all six DLQ entries in GET /api/dlq',
+    async () => (await (await fetch(`${env.stack.urls.api}/api/dlq`)).json()) as DlqEntry[],
+    (list) => list.length === 6,
+    20_000,
+  );
+  expect(entries.map((e) => e.source)).toContain(late);
+}, 90_000);
