@@ -23,13 +23,20 @@ export interface ConsumerSettings {
 export interface Consumer {
   /** Polls and works one message at a time until stopped. */
   run(): Promise<void>;
-  /** Stops polling; the current job may finish within graceMs, else it is aborted and its message released. */
+  /**
+   * Starts no new poll. The poll in progress runs to its end (within the wait time), since an abandoned long
+   * poll can still be handed a message that would then stay invisible for the whole visibility timeout; what
+   * it returns is released at once. The current job may finish within graceMs, else it is aborted (as is a
+   * poll still running then) and its message released.
+   */
   stop(graceMs: number): Promise<void>;
 }
 
 export function createConsumer(settings: ConsumerSettings): Consumer {
   const { sqs, log } = settings;
+  /** Aborted by stop(): ends waits between polls at once, but not the poll in progress. */
   const polling = new AbortController();
+  /** Aborted when the shutdown grace period is over: the current job, or a poll still running. */
   const working = new AbortController();
   let running: Promise<void> = Promise.resolve();
 
@@ -57,7 +64,7 @@ export function createConsumer(settings: ConsumerSettings): Consumer {
         VisibilityTimeout: settings.visibilityTimeoutSeconds,
         MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
       }),
-      { abortSignal: polling.signal },
+      { abortSignal: working.signal },
     );
     return result.Messages ?? [];
   }
@@ -140,8 +147,11 @@ export function createConsumer(settings: ConsumerSettings): Consumer {
         continue;
       }
       for (const message of messages) {
-        if (polling.signal.aborted) await makeVisible(url, message, 0, log);
-        else await handle(url, message);
+        if (polling.signal.aborted) {
+          // Stopped while polling: another worker can take it now.
+          log.info({ messageId: message.MessageId }, 'received while stopping; releasing the message');
+          await makeVisible(url, message, 0, log);
+        } else await handle(url, message);
       }
     }
   }

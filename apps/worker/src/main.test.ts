@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildS3Event } from '@thumbs/model';
@@ -103,17 +104,47 @@ describe('worker process', () => {
     expect(stderr).toContain('AWS_ENDPOINT_URL: expected an http(s) URL');
   });
 
-  it('exits 0 on SIGTERM while idle, without waiting out the long poll', async () => {
+  it('exits 0 on SIGTERM while idle, once the long poll in progress is over', async () => {
     const pipeline = createPipeline(server, randomUUID().slice(0, 8));
-    const { child, output, exit } = startMain(workerEnv(endpoint, pipeline, { WORKER_WAIT_SECONDS: '20' }));
+    const { child, output, exit } = startMain(workerEnv(endpoint, pipeline, { WORKER_WAIT_SECONDS: '2' }));
     await waitFor(async () => output().includes('polling the work queue'));
     await new Promise((resolve) => setTimeout(resolve, 500));
     const signalled = Date.now();
     child.kill('SIGTERM');
     const { code, stdout } = await exit;
     expect(code).toBe(0);
-    expect(Date.now() - signalled).toBeLessThan(5000);
+    expect(Date.now() - signalled).toBeLessThan(2000 + 2000);
     expect(stdout).toContain('worker stopped');
+  });
+
+  it('releases at once a message its last long poll receives after SIGTERM, so another worker gets it', async () => {
+    const pipeline = createPipeline(server, randomUUID().slice(0, 8));
+    const { child, output, exit } = startMain(workerEnv(endpoint, pipeline, { WORKER_WAIT_SECONDS: '20' }));
+    await waitFor(async () => output().includes('polling the work queue'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    child.kill('SIGTERM');
+    await waitFor(async () => output().includes('stopping'));
+    const sent = Date.now();
+    server.sendMessage(pipeline.queue, 'uploads/after-scale-in.mp4');
+    // Another worker polls the same queue (the queue's visibility timeout is 30 s).
+    let received;
+    while (!received && Date.now() - sent < 20_000) {
+      const result = await clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: pipeline.queueUrl,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+      );
+      received = result.Messages?.[0];
+    }
+    expect(received?.Body).toBe('uploads/after-scale-in.mp4');
+    expect(Date.now() - sent).toBeLessThan(5000);
+    // The stopped worker's poll had it first, and gave it back.
+    expect(received?.Attributes?.ApproximateReceiveCount).toBe('2');
+    const { code, stdout } = await exit;
+    expect(code).toBe(0);
+    expect(stdout).toContain('received while stopping; releasing the message');
   });
 
   it('finishes the current job on SIGTERM within the grace period, then exits 0', async () => {

@@ -14,7 +14,7 @@ const worker = createWorker(config, createAwsClients(config), log);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    log.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: finishing the current job');
+    log.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: finishing the current poll or job');
     void worker.stop(config.shutdownGraceMs);
   });
 }
