@@ -60,23 +60,28 @@ const UNSAFE_IN_FILE_NAMES = /[<>:"|?*\\%\x00-\x1f]/g;
 /** A bucket name that is one plain directory name. */
 const SAFE_BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+export interface ObjectFiles {
+  data: string;
+  meta: string;
+}
+
 /**
- * The object's path without its `.data` / `.meta.json` suffix, escaped as fauxqs's file storage does (the
- * characters unsafe in file names become `%xx`, slashes become directories); undefined for a key whose path
- * would be ambiguous or leave the bucket's objects directory (empty, `.` or `..` directory segments).
+ * The object's files, named as fauxqs's file storage names them (the characters unsafe in file names become
+ * `%xx`, slashes become directories, the suffix goes on the last segment); undefined for a key whose path would
+ * be ambiguous or leave the bucket's objects directory (empty, `.` or `..` directory segments).
  */
-export function objectBasePath(storageDir: string, bucket: string, key: string): string | undefined {
+export function objectFiles(storageDir: string, bucket: string, key: string): ObjectFiles | undefined {
   if (!SAFE_BUCKET.test(bucket) || bucket.includes('..')) return undefined;
   const escaped = key.replace(
     UNSAFE_IN_FILE_NAMES,
     (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );
   const segments = escaped.split('/');
-  // The last segment gets a suffix, so only the directories above it can be special.
   if (segments.slice(0, -1).some((s) => s === '' || s === '.' || s === '..')) return undefined;
   const objectsDir = resolve(storageDir, 'buckets', bucket, 'objects');
-  const base = join(objectsDir, ...segments);
-  return resolve(`${base}.data`).startsWith(objectsDir + sep) ? base : undefined;
+  const files = { data: join(objectsDir, `${escaped}.data`), meta: join(objectsDir, `${escaped}.meta.json`) };
+  const inside = (path: string) => resolve(path).startsWith(objectsDir + sep);
+  return inside(files.data) && inside(files.meta) ? files : undefined;
 }
 
 interface ObjectMeta {
@@ -155,16 +160,16 @@ export async function serveRangedGet(
   extraHeaders: OutgoingHttpHeaders,
   forward: () => void,
 ): Promise<void> {
-  const base = objectBasePath(upstream.storageDir, target.bucket, target.key);
-  if (base === undefined) return forward();
+  const files = objectFiles(upstream.storageDir, target.bucket, target.key);
+  if (files === undefined) return forward();
   const described = await head(upstream, req);
   if (described.status !== 200) return forward();
   const size = Number(described.headers['content-length']);
-  const file = await open(`${base}.data`).catch(() => undefined);
+  const file = await open(files.data).catch(() => undefined);
   if (!file) return forward();
   let streaming = false;
   try {
-    const meta = await readMeta(`${base}.meta.json`);
+    const meta = await readMeta(files.meta);
     const { size: fileSize } = await file.stat();
     if (
       meta?.key !== target.key ||
