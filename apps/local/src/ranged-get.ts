@@ -162,8 +162,9 @@ export async function serveRangedGet(
 ): Promise<void> {
   const files = objectFiles(upstream.storageDir, target.bucket, target.key);
   if (files === undefined) return forward();
-  const described = await head(upstream, req);
-  if (described.status !== 200) return forward();
+  // An unreachable emulator is reported by `forward`, as for any other request.
+  const described = await head(upstream, req).catch(() => undefined);
+  if (described?.status !== 200) return forward();
   const size = Number(described.headers['content-length']);
   const file = await open(files.data).catch(() => undefined);
   if (!file) return forward();
