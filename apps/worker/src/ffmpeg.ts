@@ -206,8 +206,12 @@ export async function extractFrames(
   // Without an index, ffmpeg's input seek may land on the keyframe after the target: seek earlier, then decode
   // the rest of the way (output seek).
   const inputSeeks = times.map((time) => Math.max(0, time - (options.unindexed ? UNINDEXED_SEEK_MARGIN : 0)));
+  // ffmpeg reads each of several inputs on its own thread, by default 8 packets ahead of the decoder: at high
+  // bitrates, megabytes fetched past the frame each input stops at. One packet ahead keeps the decoder fed.
   for (const seek of inputSeeks) {
-    command.input(input).inputOptions([...networkInputOptions(input), '-ss', seek.toFixed(3)]);
+    command
+      .input(input)
+      .inputOptions([...networkInputOptions(input), '-thread_queue_size', '1', '-ss', seek.toFixed(3)]);
   }
   outputs.forEach((output, index) => {
     const decodeOn = (times[index] ?? 0) - (inputSeeks[index] ?? 0);
