@@ -52,11 +52,27 @@ export class WorkerFleet {
   }
 
   start(): void {
+    // An outage is reported when it starts and when it ends, not on every polling interval.
+    let failingSince: number | undefined;
     const tick = async (): Promise<void> => {
       try {
         await this.reconcile();
+        if (failingSince !== undefined) {
+          const seconds = ((Date.now() - failingSince) / 1000).toFixed(0);
+          this.#options.log(
+            'info',
+            `fleet: the work queue answers again (after ${seconds} s); scaling resumes`,
+          );
+        }
+        failingSince = undefined;
       } catch (error) {
-        this.#options.log('warn', `fleet: cannot read the work queue: ${(error as Error).message}`);
+        if (failingSince === undefined) {
+          this.#options.log(
+            'warn',
+            `fleet: cannot read the work queue: ${(error as Error).message}; keeping ${this.size} worker(s) until it answers`,
+          );
+        }
+        failingSince ??= Date.now();
       }
       if (!this.#stopped) this.#timer = setTimeout(tick, this.#options.pollMs);
     };

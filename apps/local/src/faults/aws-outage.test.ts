@@ -24,6 +24,7 @@ const OUTAGE_MS = 8000;
 let dir: string;
 let env: FaultStack;
 let clip: Buffer;
+const stackLog: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'faults-outage-'));
@@ -34,6 +35,7 @@ beforeAll(async () => {
     startApi: true,
     maxWorkers: 1,
     childEnv: { ...slowProbe(dir, 3), READY_CACHE_MS: '0' },
+    log: (level, message) => stackLog.push(`${level}: ${message}`),
   });
 });
 
@@ -84,7 +86,10 @@ it('rides out an S3 + SQS outage in the middle of a job and finishes the video a
     (list) => list.length > 0,
     90_000,
   );
-  expect(done).toMatchObject({ attempt: 2 });
+  // Usually the job in progress fails and attempt 2 succeeds; ffprobe's own HTTP retries can also carry
+  // attempt 1 through a short outage. Either way the video is done once.
+  expect(env.events.of('job.done', source)).toHaveLength(1);
+  expect(done && 'attempt' in done && done.attempt).toBeLessThanOrEqual(2);
   await until(
     'an empty work queue',
     () => queueDepth(env.aws.sqs, env.stack.resources.queueUrl),
@@ -114,4 +119,7 @@ it('rides out an S3 + SQS outage in the middle of a job and finishes the video a
   expect(state.metrics.thumbnails).toBe(3);
   expect(logOf('thumbnail-api')).toMatch(/queue poll failed|event subscription failed/);
   expect(env.stack.registry.list().every((p) => p.container.restarts === 0)).toBe(true);
+  // The fleet reports the outage once when it starts and once when it ends.
+  expect(stackLog.filter((line) => line.includes('cannot read the work queue'))).toHaveLength(1);
+  expect(stackLog.filter((line) => line.includes('the work queue answers again'))).toHaveLength(1);
 }, 240_000);
