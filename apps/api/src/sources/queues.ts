@@ -32,6 +32,12 @@ export interface QueueSourceOptions {
   log: Logger;
 }
 
+interface Failure {
+  error: string;
+  /** The attempt that failed last (the receive count the worker saw), when known. */
+  attempt?: number;
+}
+
 /** The source video a queue message is about, whatever the body's shape. */
 function sourceOf(message: Message): string | null {
   const parsed = parseQueueMessage(message.Body ?? '');
@@ -49,7 +55,7 @@ export class QueueSource {
   private lastDlqDepth = -1;
   /** When the DLQ list last came back shorter than the depth (messages held by another reader), else 0. */
   private shortListAt = 0;
-  private readonly failureErrors = new Map<string, string>();
+  private readonly failures = new Map<string, Failure>();
 
   constructor(options: QueueSourceOptions) {
     this.options = options;
@@ -203,33 +209,38 @@ export class QueueSource {
       [...seen.values()].map(async (message) => {
         const source = sourceOf(message);
         const sentAt = Number(message.Attributes?.SentTimestamp);
+        const failure = source ? await this.lastFailure(source) : null;
         return {
           messageId: message.MessageId as string,
           source,
-          // This peek counted as one more receive: report the count from before it.
-          receiveCount: Math.max(0, Number(message.Attributes?.ApproximateReceiveCount ?? 1) - 1),
+          // Every listing counts as a receive too, so the worker's last attempt is the better figure; without
+          // one, the count from before this peek.
+          receiveCount:
+            failure?.attempt ?? Math.max(0, Number(message.Attributes?.ApproximateReceiveCount ?? 1) - 1),
           sentAt: Number.isFinite(sentAt) && sentAt > 0 ? new Date(sentAt).toISOString() : null,
-          error: source ? await this.lastError(source) : null,
+          error: failure?.error ?? null,
         };
       }),
     );
   }
 
-  /** The last error for a video: from its job.failed event if this replica saw one, else the worker's record. */
-  private async lastError(source: string): Promise<string | null> {
+  /** A video's last error and attempt: from its job.failed event if this replica saw one, else the worker's record. */
+  private async lastFailure(source: string): Promise<Failure | null> {
     const job = this.options.store.jobs.list().find((j) => j.source === source);
-    if (job?.error) return job.error;
-    const known = this.failureErrors.get(source);
+    if (job?.error) return { error: job.error, attempt: job.attempts || undefined };
+    const known = this.failures.get(source);
     if (known) return known;
     try {
-      const error = (await this.options.bucket.readFailure(source))?.error ?? null;
-      if (error === null) return null;
-      this.failureErrors.set(source, error);
-      if (this.failureErrors.size > DLQ_LIST_LIMIT * 2) {
-        const oldest = this.failureErrors.keys().next().value;
-        if (oldest !== undefined) this.failureErrors.delete(oldest);
+      const record = await this.options.bucket.readFailure(source);
+      if (!record) return null;
+      const attempt = Number.isInteger(record.attempt) && record.attempt > 0 ? record.attempt : undefined;
+      const failure = { error: record.error, attempt };
+      this.failures.set(source, failure);
+      if (this.failures.size > DLQ_LIST_LIMIT * 2) {
+        const oldest = this.failures.keys().next().value;
+        if (oldest !== undefined) this.failures.delete(oldest);
       }
-      return error;
+      return failure;
     } catch (error) {
       this.options.log.warn({ err: error, source }, 'could not read failure record');
       return null;

@@ -156,3 +156,15 @@ it('GET /api/dlq heals a listing that missed messages another reader was holding
   );
   expect(entries.map((e) => e.source)).toContain(late);
 }, 90_000);
+
+/**
+ * The dashboard's DLQ panel shows how often each video was tried. Every listing of the DLQ receives its
+ * messages, which SQS counts as receives too, so the count read from the DLQ grows with each listing; the
+ * worker's failure record knows the attempt that sent the video to the DLQ.
+ */
+it('GET /api/dlq reports three receives for each poison file, however often the DLQ was listed', async () => {
+  const dlq = (await (await fetch(`${env.stack.urls.api}/api/dlq`)).json()) as DlqEntry[];
+  const poison = dlq.filter((e) => e.source !== 'uploads/poison/late.mp4');
+  expect(poison).toHaveLength(5);
+  expect(poison.map((e) => e.receiveCount)).toEqual([3, 3, 3, 3, 3]);
+});
