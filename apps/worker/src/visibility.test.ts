@@ -32,9 +32,9 @@ const VISIBILITY_SECONDS = 3;
 beforeAll(async () => {
   const emulator = await startEmulator();
   server = emulator.server;
-  // Slow storage: every read of the video (a presigned GET) waits 1.5 s, so the job outlasts the timeout.
+  // Slow storage: every read of the video (a presigned GET) waits 2 s, so the job outlasts the timeout.
   proxy = await startCountingProxy(emulator.endpoint, {
-    delayMs: (r) => (r.method === 'GET' && r.path.includes('X-Amz-Signature=') ? 1500 : 0),
+    delayMs: (r) => (r.method === 'GET' && r.path.includes('X-Amz-Signature=') ? 2000 : 0),
   });
   dir = await mkdtemp(join(tmpdir(), 'worker-visibility-'));
 });
@@ -63,7 +63,11 @@ it('keeps extending the message while a job runs longer than the visibility time
       region: REGION,
     }),
   );
-  const env = workerEnv(proxy.url, pipeline, { WORKER_VISIBILITY_TIMEOUT: String(VISIBILITY_SECONDS) });
+  // Without the relay's cache, ffprobe and each ffmpeg input wait for storage in turn.
+  const env = workerEnv(proxy.url, pipeline, {
+    WORKER_VISIBILITY_TIMEOUT: String(VISIBILITY_SECONDS),
+    RANGE_CACHE_BYTES: '0',
+  });
   const worker = createWorker(loadWorkerConfig(env), clientsFor(proxy.url), log);
   void worker.run();
   try {
