@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
-          exclude: ['**/node_modules/**', '**/*.e2e.test.ts', '**/.next/**'],
+          exclude: ['**/node_modules/**', '**/*.e2e.test.ts', '**/.next/**', '.data/**', '.tmp*/**'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['**/*.e2e.test.ts'],
-          exclude: ['**/node_modules/**'],
+          exclude: ['**/node_modules/**', '.data/**', '.tmp*/**'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
           fileParallelism: false,
