@@ -20,6 +20,8 @@ describe('dashboard against the real local stack', () => {
   let browser: Browser;
   let page: Page;
   let token: string;
+  /** Console errors of the page: a Content-Security-Policy violation is one. */
+  const consoleErrors: string[] = [];
 
   beforeAll(async () => {
     [test, browser] = await Promise.all([startTestStack(), launchBrowser()]);
@@ -27,6 +29,9 @@ describe('dashboard against the real local stack', () => {
     if (!test.stack.urls.web) throw new Error('the local stack did not start the dashboard');
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(TIMEOUT);
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
   });
 
   afterAll(async () => {
@@ -46,6 +51,10 @@ describe('dashboard against the real local stack', () => {
     await page.goto(test.stack.urls.web!);
     await expectText(badge(), 'LIVE');
     await page.getByTestId('stat-thumbnails').waitFor();
+    const response = await page.request.get(test.stack.urls.web!);
+    expect(response.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(response.headers()['x-content-type-options']).toBe('nosniff');
+    expect(consoleErrors.filter((text) => /Content Security Policy/i.test(text))).toEqual([]);
   });
 
   it("moves the queue chart and the pod grid while Test Pipeline's videos are processed", async () => {
