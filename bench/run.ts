@@ -8,6 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ffmpegPath } from '@thumbs/runtime';
+import { percentile } from '../apps/api/src/state/percentiles.ts';
 import { benchApi } from './api-bench.ts';
 import { benchDataDir, type BenchContext } from './context.ts';
 import { benchE2e } from './e2e-bench.ts';
@@ -36,8 +37,6 @@ function machine() {
     cpu: cores[0]?.model ?? 'unknown',
     cores: cores.length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
-    /** Other work on the machine skews absolute times: the 1-minute load average when the bench started. */
-    loadAverageAtStart: Number(loadavg()[0]?.toFixed(2)),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     ffmpeg,
@@ -66,6 +65,22 @@ const ctx: BenchContext = {
   details: {},
 };
 
+function commit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Other work on the machine skews absolute times: the 1-minute load average, sampled every 30 s. */
+const loadSamples: number[] = [];
+const sampleLoad = () => loadSamples.push(Number(loadavg()[0]?.toFixed(2)));
+sampleLoad();
+const loadSampler = setInterval(sampleLoad, 30_000);
+
+// Taken before the run: other engineers may commit while it runs.
+const startCommit = commit();
 const started = new Date();
 const figures: Figure[] = [];
 const errors: Record<string, string> = {};
@@ -82,26 +97,29 @@ try {
     ctx.say(`(${section}: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
 } finally {
+  clearInterval(loadSampler);
   rmSync(scratchDir, { recursive: true, force: true });
 }
-
-function commit(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
+sampleLoad();
 
 const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 const results = {
   date: started.toISOString(),
   command,
-  commit: commit(),
+  commit: startCommit,
   durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
   quick,
   sections,
-  machine: machine(),
+  machine: {
+    ...machine(),
+    loadAverage: {
+      start: loadSamples[0],
+      min: Math.min(...loadSamples),
+      median: percentile(loadSamples, 50),
+      max: Math.max(...loadSamples),
+      end: loadSamples.at(-1),
+    },
+  },
   figures,
   errors,
   details: ctx.details,
