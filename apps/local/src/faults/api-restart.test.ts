@@ -4,14 +4,10 @@
  * API was down.
  */
 import type { Job, PipelineState, ServerMessage } from '@thumbs/model';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { reconnectDelay } from '../../../web/src/lib/backoff.ts';
-import { makeTestClip } from '../../../worker/src/testing/clips.ts';
-import { listKeys, startFaultStack, until, upload, type FaultStack } from './harness.ts';
+import { listKeys, startFaultStack, testClip, testDir, until, upload, type FaultStack } from './harness.ts';
 
 /** A dashboard's view of the pipeline over /ws: the snapshot, then the updates applied to it. */
 class Mirror {
@@ -78,16 +74,14 @@ function jobStatuses(jobs: Job[]): Record<string, string> {
   return Object.fromEntries(jobs.map((j) => [j.source, j.status]).sort());
 }
 
-let dir: string;
 let env: FaultStack;
 let clip: Buffer;
 const mirrors: Mirror[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'faults-api-'));
-  await makeTestClip(join(dir, 'clip.mp4'), { seconds: 2, size: '160x120' });
-  clip = readFileSync(join(dir, 'clip.mp4'));
-  env = await startFaultStack({ dataDir: join(dir, 'data'), startApi: true, maxWorkers: 2 });
+  const { dir, dataDir } = testDir('faults-api-');
+  clip = await testClip(dir);
+  env = await startFaultStack({ dataDir, startApi: true, maxWorkers: 2 });
 });
 
 afterAll(async () => {

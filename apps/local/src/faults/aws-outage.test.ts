@@ -3,16 +3,16 @@
  * port and DATA_DIR): workers and the API report it, back off, and recover by themselves, and the video's
  * message survives until its thumbnails exist.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeTestClip } from '../../../worker/src/testing/clips.ts';
 import {
   listKeys,
   queueDepth,
   slowProbe,
   startFaultStack,
+  testClip,
+  testDir,
   thumbnailsOf,
   until,
   upload,
@@ -21,17 +21,15 @@ import {
 
 const OUTAGE_MS = 8000;
 
-let dir: string;
 let env: FaultStack;
 let clip: Buffer;
 const stackLog: string[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'faults-outage-'));
-  await makeTestClip(join(dir, 'clip.mp4'), { seconds: 2, size: '160x120' });
-  clip = readFileSync(join(dir, 'clip.mp4'));
+  const { dir, dataDir } = testDir('faults-outage-');
+  clip = await testClip(dir);
   env = await startFaultStack({
-    dataDir: join(dir, 'data'),
+    dataDir,
     startApi: true,
     maxWorkers: 1,
     childEnv: { ...slowProbe(dir, 3), READY_CACHE_MS: '0' },

@@ -15,9 +15,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { PipelineEvent } from '@thumbs/model';
 import { ffprobePath } from '@thumbs/runtime';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeTestClip } from '../../../worker/src/testing/clips.ts';
 import { silentLog } from '../log.ts';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../stack.ts';
 
@@ -66,6 +67,23 @@ export async function until<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
+}
+
+/** A fault test's temporary folder: its own files (clips, the slow ffprobe) and, in `data`, the stack's DATA_DIR. */
+export function testDir(prefix: string): { dir: string; dataDir: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, dataDir: join(dir, 'data') };
+}
+
+/** Makes a test clip as `dir/name` (2 s, 160x120 unless told) and returns its bytes. */
+export async function testClip(
+  dir: string,
+  name = 'clip.mp4',
+  options: { seconds: number; size: string } = { seconds: 2, size: '160x120' },
+): Promise<Buffer> {
+  const path = join(dir, name);
+  await makeTestClip(path, options);
+  return readFileSync(path);
 }
 
 export const fastChildEnv = {

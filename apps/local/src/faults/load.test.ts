@@ -2,15 +2,13 @@
  * Load: 300 uploads at once. Every video gets its three thumbnails exactly once, nothing is lost or
  * duplicated, and the fleet scales up to its maximum and back to zero.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeTestClip } from '../../../worker/src/testing/clips.ts';
 import {
   listKeys,
   queueDepth,
   startFaultStack,
+  testClip,
+  testDir,
   thumbnailsOf,
   until,
   upload,
@@ -21,14 +19,13 @@ const VIDEOS = 300;
 const MAX_WORKERS = 4;
 const BATCH = 25;
 
-let dir: string;
+const { dir, dataDir } = testDir('faults-load-');
 let env: FaultStack;
 const fleetSizes: number[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'faults-load-'));
   env = await startFaultStack({
-    dataDir: join(dir, 'data'),
+    dataDir,
     maxWorkers: MAX_WORKERS,
     cooldownMs: 3000,
     childEnv: { LOG_LEVEL: 'warn' },
@@ -41,8 +38,7 @@ afterAll(async () => {
 });
 
 it(`processes ${VIDEOS} simultaneous uploads exactly once and scales the fleet to ${MAX_WORKERS} and back to 0`, async () => {
-  await makeTestClip(join(dir, 'tiny.mp4'), { seconds: 1, size: '96x64' });
-  const clip = readFileSync(join(dir, 'tiny.mp4'));
+  const clip = await testClip(dir, 'tiny.mp4', { seconds: 1, size: '96x64' });
   const sources = Array.from({ length: VIDEOS }, (_, i) => `uploads/load/${String(i).padStart(3, '0')}.mp4`);
   const started = Date.now();
   for (let i = 0; i < sources.length; i += BATCH) {

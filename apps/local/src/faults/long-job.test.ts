@@ -2,16 +2,14 @@
  * A job that takes longer than the queue's visibility timeout: its worker keeps extending the message, so
  * the idle workers polling beside it never start the same video.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeTestClip } from '../../../worker/src/testing/clips.ts';
 import {
   listKeys,
   queueDepth,
   slowProbe,
   startFaultStack,
+  testClip,
+  testDir,
   until,
   upload,
   type FaultStack,
@@ -20,16 +18,14 @@ import {
 const VISIBILITY_SECONDS = 3;
 const JOB_SECONDS = 12;
 
-let dir: string;
 let env: FaultStack;
 let clip: Buffer;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'faults-long-'));
-  await makeTestClip(join(dir, 'clip.mp4'), { seconds: 2, size: '160x120' });
-  clip = readFileSync(join(dir, 'clip.mp4'));
+  const { dir, dataDir } = testDir('faults-long-');
+  clip = await testClip(dir);
   env = await startFaultStack({
-    dataDir: join(dir, 'data'),
+    dataDir,
     maxWorkers: 3,
     messagesPerPod: 1,
     // Long enough that the fleet keeps its three workers polling while the long job runs.

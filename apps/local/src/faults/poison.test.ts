@@ -3,33 +3,33 @@
  * error visible in GET /api/dlq, while good videos keep flowing.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { buildS3Event, type DlqEntry } from '@thumbs/model';
 import { ffmpegPath } from '@thumbs/runtime';
-import { makeAudioOnly, makeTestClip } from '../../../worker/src/testing/clips.ts';
+import { makeAudioOnly } from '../../../worker/src/testing/clips.ts';
 import {
   BUCKET,
   listKeys,
   queueDepth,
   startFaultStack,
+  testClip,
+  testDir,
   thumbnailsOf,
   until,
   upload,
   type FaultStack,
 } from './harness.ts';
 
-let dir: string;
+const { dir, dataDir } = testDir('faults-poison-');
 let env: FaultStack;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'faults-poison-'));
   env = await startFaultStack({
-    dataDir: join(dir, 'data'),
+    dataDir,
     startApi: true,
     maxWorkers: 2,
     childEnv: { FAILURE_BACKOFF_SECONDS: '1' },
@@ -41,7 +41,6 @@ afterAll(async () => {
 });
 
 async function poisonFiles(): Promise<Record<string, Buffer>> {
-  await makeTestClip(join(dir, 'good.mp4'), { seconds: 2, size: '160x120' });
   await makeAudioOnly(join(dir, 'audio.m4a'));
   // An index at the end, cut off: the file starts like a video but cannot be opened.
   await promisify(execFile)(ffmpegPath(), [
@@ -60,7 +59,7 @@ async function poisonFiles(): Promise<Record<string, Buffer>> {
 
 it('sends each poison file to the DLQ after three receives with its error, while good videos flow', async () => {
   const poison = await poisonFiles();
-  const good = readFileSync(join(dir, 'good.mp4'));
+  const good = await testClip(dir, 'good.mp4');
   const goodKeys = Array.from({ length: 4 }, (_, i) => `uploads/good ${i}.mp4`);
   // Interleaved, so that the good videos queue behind and between the poison.
   const poisonKeys = Object.keys(poison);

@@ -2,17 +2,16 @@
  * Stopping the whole local stack with videos queued and in flight, then starting it again on the same
  * DATA_DIR: every video is processed once, and nothing in S3 or SQS is lost.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
-import { makeTestClip } from '../../../worker/src/testing/clips.ts';
 import type { PodChange } from '../pods.ts';
 import {
   listKeys,
   queueDepth,
   slowProbe,
   startFaultStack,
+  testClip,
+  testDir,
   thumbnailsOf,
   until,
   upload,
@@ -20,8 +19,7 @@ import {
   type FaultStackOptions,
 } from './harness.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'faults-restart-'));
-const dataDir = join(dir, 'data');
+const { dir, dataDir } = testDir('faults-restart-');
 let env: FaultStack | undefined;
 
 afterAll(async () => {
@@ -30,8 +28,7 @@ afterAll(async () => {
 });
 
 it('processes every video after a stop and restart with messages queued and in flight', async () => {
-  await makeTestClip(join(dir, 'clip.mp4'), { seconds: 2, size: '160x120' });
-  const clip = readFileSync(join(dir, 'clip.mp4'));
+  const clip = await testClip(dir);
   const options: FaultStackOptions = {
     dataDir,
     maxWorkers: 2,

@@ -3,11 +3,9 @@
  * never costs a video and never leaves half-written output.
  */
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestClip } from '../../../worker/src/testing/clips.ts';
 import type { PodChange } from '../pods.ts';
 import {
   BUCKET,
@@ -15,6 +13,8 @@ import {
   queueDepth,
   slowProbe,
   startFaultStack,
+  testClip,
+  testDir,
   thumbnailsOf,
   until,
   upload,
@@ -26,17 +26,15 @@ const VISIBILITY_SECONDS = 5;
 const GRACE_MS = 5000;
 
 describe('worker faults', () => {
-  let dir: string;
   let env: FaultStack;
   let clip: Buffer;
   const terminations: { name: string; exitCode: number; phase: string; type: PodChange['type'] }[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'faults-worker-'));
-    await makeTestClip(join(dir, 'clip.mp4'), { seconds: 2, size: '160x120' });
-    clip = readFileSync(join(dir, 'clip.mp4'));
+    const { dir, dataDir } = testDir('faults-worker-');
+    clip = await testClip(dir);
     env = await startFaultStack({
-      dataDir: join(dir, 'data'),
+      dataDir,
       maxWorkers: 1,
       visibilityTimeoutSeconds: VISIBILITY_SECONDS,
       childEnv: { ...slowProbe(dir, 3, 20), WORKER_SHUTDOWN_GRACE_MS: String(GRACE_MS) },
