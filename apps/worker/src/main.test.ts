@@ -1,28 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildS3Event } from '@thumbs/model';
 import type { AwsClients } from '@thumbs/runtime';
 import { makeTestClip } from './testing/clips.ts';
 import {
   createPipeline,
   publishedEvents,
   queueMessages,
-  REGION,
-  startEmulator,
+  queueS3Event,
   waitFor,
   workerEnv,
   type Pipeline,
 } from './testing/emulator.ts';
+import { startTestbed, type Testbed } from './testing/testbed.ts';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+let testbed: Testbed;
 let server: FauxqsServer;
 let endpoint: string;
 let clients: AwsClients;
@@ -31,8 +30,8 @@ let slowClip: string;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  ({ server, endpoint, clients } = await startEmulator());
-  dir = await mkdtemp(join(tmpdir(), 'worker-main-'));
+  testbed = await startTestbed('worker-main-');
+  ({ server, endpoint, clients, dir } = testbed);
   // Seeking near the end of one 12 s GOP at 720p decodes ~300 frames: long enough to be caught mid-job.
   slowClip = join(dir, 'slow.mp4');
   await makeTestClip(slowClip, { seconds: 12, size: '1280x720', fps: 25, extra: ['-g', '300'] });
@@ -43,8 +42,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await testbed?.close();
 });
 
 interface Run {
@@ -72,17 +70,7 @@ function startMain(env: Record<string, string>): Run {
 async function queueSlowVideo(pipeline: Pipeline, key: string): Promise<void> {
   const body = await readFile(slowClip);
   const put = await clients.s3.send(new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: body }));
-  server.sendMessage(
-    pipeline.queue,
-    buildS3Event({
-      bucket: pipeline.bucket,
-      key,
-      size: body.length,
-      eTag: put.ETag ?? '',
-      eventName: 'ObjectCreated:Put',
-      region: REGION,
-    }),
-  );
+  queueS3Event(server, pipeline, { key, size: body.length, eTag: put.ETag ?? '' });
 }
 
 const started = (pipeline: Pipeline) => () =>

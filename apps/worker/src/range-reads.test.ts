@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildS3Event } from '@thumbs/model';
-import { createLogger, type AwsClients } from '@thumbs/runtime';
+import type { AwsClients } from '@thumbs/runtime';
 import { loadWorkerConfig } from './config.ts';
 import { headSource, makeThumbnails } from './process-video.ts';
 import { DEFAULT_MAX_WINDOW } from './range-relay.ts';
@@ -17,28 +15,26 @@ import {
   createPipeline,
   putObject,
   publishedEvents,
-  REGION,
-  startEmulator,
+  queueS3Event,
   waitFor,
   workerEnv,
   type Pipeline,
 } from './testing/emulator.ts';
+import { startTestbed, testLog, type Testbed } from './testing/testbed.ts';
 import { createWorker } from './worker.ts';
 
+let testbed: Testbed;
 let server: FauxqsServer;
 let direct: AwsClients;
 let proxy: CountingProxy;
 let dir: string;
 let pipeline: Pipeline;
-const log = createLogger('worker-test');
-log.level = process.env.TEST_LOG_LEVEL ?? 'silent';
+const log = testLog();
 
 beforeAll(async () => {
-  const emulator = await startEmulator();
-  server = emulator.server;
-  direct = emulator.clients;
-  proxy = await startCountingProxy(emulator.endpoint);
-  dir = await mkdtemp(join(tmpdir(), 'worker-range-'));
+  testbed = await startTestbed('worker-range-');
+  ({ server, clients: direct, dir } = testbed);
+  proxy = await startCountingProxy(testbed.endpoint);
   pipeline = createPipeline(server, randomUUID().slice(0, 8));
 });
 
@@ -48,8 +44,7 @@ afterEach(() => {
 
 afterAll(async () => {
   await proxy?.close();
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await testbed?.close();
 });
 
 /** Stores a large clip (120 s, ~275 MB) under `key`; returns its size. */
@@ -85,17 +80,7 @@ describe('range reads of a large video', () => {
   it('fetches ≤ 5 % of a 275 MB video with 1 s keyframes, in bounded windows around the seek points', async () => {
     const key = 'uploads/large video.mp4';
     const { size, eTag } = await storeLargeClip(key, {});
-    server.sendMessage(
-      pipeline.queue,
-      buildS3Event({
-        bucket: pipeline.bucket,
-        key,
-        size,
-        eTag,
-        eventName: 'ObjectCreated:Put',
-        region: REGION,
-      }),
-    );
+    queueS3Event(server, pipeline, { key, size, eTag });
     // Everything the worker sends to AWS goes through the proxy, so its presigned URLs point there too.
     const worker = createWorker(loadWorkerConfig(workerEnv(proxy.url, pipeline)), clientsFor(proxy.url), log);
     void worker.run();

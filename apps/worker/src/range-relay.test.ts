@@ -1,25 +1,24 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { FauxqsServer } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ffmpegPath } from '@thumbs/runtime';
 import { MediaError, networkInputOptions, probeVideo } from './ffmpeg.ts';
 import { openRangeRelay, parseRange, type RangeRelay, type RangeRelayOptions } from './range-relay.ts';
 import { makeTestClip } from './testing/clips.ts';
 import { startCountingProxy, type CountingProxy } from './testing/counting-proxy.ts';
-import { clientsFor, putObject, startEmulator } from './testing/emulator.ts';
+import { clientsFor, putObject } from './testing/emulator.ts';
+import { startTestbed, type Testbed } from './testing/testbed.ts';
 
 const run = promisify(execFile);
 const KiB = 1024;
 const bucket = 'relay-test';
 
-let server: FauxqsServer;
+let testbed: Testbed;
 let proxy: CountingProxy;
 let dir: string;
 const relays: RangeRelay[] = [];
@@ -50,13 +49,12 @@ async function get(url: string, range?: string) {
 }
 
 beforeAll(async () => {
-  const emulator = await startEmulator();
-  server = emulator.server;
-  server.createBucket(bucket);
-  await putObject(emulator.clients.s3, bucket, 'uploads/data.bin', data);
-  await putObject(emulator.clients.s3, bucket, 'uploads/big.bin', Buffer.alloc(BIG, 1));
-  proxy = await startCountingProxy(emulator.endpoint);
-  dir = await mkdtemp(join(tmpdir(), 'worker-relay-'));
+  testbed = await startTestbed('worker-relay-');
+  dir = testbed.dir;
+  testbed.server.createBucket(bucket);
+  await putObject(testbed.clients.s3, bucket, 'uploads/data.bin', data);
+  await putObject(testbed.clients.s3, bucket, 'uploads/big.bin', Buffer.alloc(BIG, 1));
+  proxy = await startCountingProxy(testbed.endpoint);
 });
 
 afterEach(async () => {
@@ -66,8 +64,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await testbed?.close();
 });
 
 describe('parseRange', () => {

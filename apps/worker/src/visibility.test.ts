@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildS3Event } from '@thumbs/model';
-import { createLogger } from '@thumbs/runtime';
 import { loadWorkerConfig } from './config.ts';
 import { makeNumberedClip } from './testing/clips.ts';
 import { startCountingProxy, type CountingProxy } from './testing/counting-proxy.ts';
@@ -15,34 +12,32 @@ import {
   putObject,
   publishedEvents,
   queueMessages,
-  REGION,
-  startEmulator,
+  queueS3Event,
   waitFor,
   workerEnv,
 } from './testing/emulator.ts';
+import { startTestbed, testLog, type Testbed } from './testing/testbed.ts';
 import { createWorker } from './worker.ts';
 
+let testbed: Testbed;
 let server: FauxqsServer;
 let proxy: CountingProxy;
 let dir: string;
-const log = createLogger('worker-test');
-log.level = process.env.TEST_LOG_LEVEL ?? 'silent';
+const log = testLog();
 const VISIBILITY_SECONDS = 3;
 
 beforeAll(async () => {
-  const emulator = await startEmulator();
-  server = emulator.server;
+  testbed = await startTestbed('worker-visibility-');
+  ({ server, dir } = testbed);
   // Slow storage: every read of the video (a presigned GET) waits 2 s, so the job outlasts the timeout.
-  proxy = await startCountingProxy(emulator.endpoint, {
+  proxy = await startCountingProxy(testbed.endpoint, {
     delayMs: (r) => (r.method === 'GET' && r.path.includes('X-Amz-Signature=') ? 2000 : 0),
   });
-  dir = await mkdtemp(join(tmpdir(), 'worker-visibility-'));
 });
 
 afterAll(async () => {
   await proxy?.close();
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await testbed?.close();
 });
 
 it('keeps extending the message while a job runs longer than the visibility timeout', async () => {
@@ -52,17 +47,7 @@ it('keeps extending the message while a job runs longer than the visibility time
   const body = await readFile(clip);
   const key = 'uploads/slow.mp4';
   const eTag = await putObject(clientsFor(proxy.url).s3, pipeline.bucket, key, body);
-  server.sendMessage(
-    pipeline.queue,
-    buildS3Event({
-      bucket: pipeline.bucket,
-      key,
-      size: body.length,
-      eTag,
-      eventName: 'ObjectCreated:Put',
-      region: REGION,
-    }),
-  );
+  queueS3Event(server, pipeline, { key, size: body.length, eTag });
   // Without the relay's cache, ffprobe and each ffmpeg input wait for storage in turn.
   const env = workerEnv(proxy.url, pipeline, {
     WORKER_VISIBILITY_TIMEOUT: String(VISIBILITY_SECONDS),

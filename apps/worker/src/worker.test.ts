@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   GetObjectCommand,
@@ -11,7 +10,7 @@ import {
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildS3Event, buildS3TestEvent, failureKey, thumbnailKeys, type FailureRecord } from '@thumbs/model';
-import { createLogger, type AwsClients } from '@thumbs/runtime';
+import type { AwsClients } from '@thumbs/runtime';
 import { loadWorkerConfig } from './config.ts';
 import type { Consumer } from './consumer.ts';
 import { makeAudioOnly, makeNumberedClip, makeTestClip } from './testing/clips.ts';
@@ -19,25 +18,26 @@ import {
   createPipeline,
   publishedEvents,
   queueMessages,
+  queueS3Event,
   REGION,
-  startEmulator,
   waitFor,
   workerEnv,
   type Pipeline,
 } from './testing/emulator.ts';
+import { startTestbed, testLog, type Testbed } from './testing/testbed.ts';
 import { createWorker } from './worker.ts';
 
+let testbed: Testbed;
 let server: FauxqsServer;
 let endpoint: string;
 let clients: AwsClients;
 let dir: string;
 const workers: Consumer[] = [];
-const log = createLogger('worker-test');
-log.level = process.env.TEST_LOG_LEVEL ?? 'silent';
+const log = testLog();
 
 beforeAll(async () => {
-  ({ server, endpoint, clients } = await startEmulator());
-  dir = await mkdtemp(join(tmpdir(), 'worker-test-'));
+  testbed = await startTestbed('worker-test-');
+  ({ server, endpoint, clients, dir } = testbed);
 });
 
 afterEach(async () => {
@@ -45,8 +45,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await testbed?.close();
 });
 
 function newPipeline(): Pipeline {
@@ -63,15 +62,7 @@ function startWorker(pipeline: Pipeline, extra: Record<string, string> = {}): vo
 async function upload(pipeline: Pipeline, key: string, file: string): Promise<void> {
   const body = await readFile(file);
   const put = await clients.s3.send(new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: body }));
-  const event = buildS3Event({
-    bucket: pipeline.bucket,
-    key,
-    size: body.length,
-    eTag: put.ETag ?? '',
-    eventName: 'ObjectCreated:Put',
-    region: REGION,
-  });
-  server.sendMessage(pipeline.queue, event);
+  queueS3Event(server, pipeline, { key, size: body.length, eTag: put.ETag ?? '' });
 }
 
 async function listKeys(bucket: string, prefix: string): Promise<string[]> {

@@ -8,7 +8,7 @@ import {
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
-import type { PipelineEvent } from '@thumbs/model';
+import { buildS3Event, type PipelineEvent } from '@thumbs/model';
 import type { AwsClients } from '@thumbs/runtime';
 
 export const REGION = 'us-east-1';
@@ -81,6 +81,18 @@ export function workerEnv(endpoint: string, pipeline: Pipeline, extra: Record<st
     FAILURE_BACKOFF_SECONDS: '0',
     ...extra,
   };
+}
+
+/** Queues the S3 event notification AWS sends when an object (`key`, `size`, `eTag`) is put into the bucket. */
+export function queueS3Event(
+  server: FauxqsServer,
+  pipeline: Pipeline,
+  object: { key: string; size: number; eTag: string },
+): void {
+  server.sendMessage(
+    pipeline.queue,
+    buildS3Event({ bucket: pipeline.bucket, ...object, eventName: 'ObjectCreated:Put', region: REGION }),
+  );
 }
 
 /** Every event the worker has published so far, oldest first (read without consuming). */
