@@ -1,6 +1,7 @@
 'use client';
 
-import { useEffect, useRef, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
+import { ModalDialog } from './ModalDialog.tsx';
 
 export function ConfirmDialog({
   title,
@@ -13,23 +14,8 @@ export function ConfirmDialog({
   confirmLabel: string;
   onDone: (confirmed: boolean) => void;
 }) {
-  const dialog = useRef<HTMLDialogElement>(null);
-
-  useEffect(() => {
-    const element = dialog.current;
-    if (element && !element.open) element.showModal();
-  }, []);
-
   return (
-    <dialog
-      ref={dialog}
-      className="dialog"
-      aria-labelledby="confirm-title"
-      onCancel={(event) => {
-        event.preventDefault();
-        onDone(false);
-      }}
-    >
+    <ModalDialog labelledBy="confirm-title" onCancel={() => onDone(false)}>
       <h2 id="confirm-title">{title}</h2>
       <div className="muted">{children}</div>
       <div className="dialog-actions">
@@ -40,6 +26,6 @@ export function ConfirmDialog({
           {confirmLabel}
         </button>
       </div>
-    </dialog>
+    </ModalDialog>
   );
 }

@@ -1,27 +1,14 @@
 'use client';
 
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
+import { ModalDialog } from './ModalDialog.tsx';
 
 /** A modal asking for the admin token; onDone(null) when cancelled. */
 export function TokenDialog({ reason, onDone }: { reason: string; onDone: (token: string | null) => void }) {
-  const dialog = useRef<HTMLDialogElement>(null);
   const [value, setValue] = useState('');
 
-  useEffect(() => {
-    const element = dialog.current;
-    if (element && !element.open) element.showModal();
-  }, []);
-
   return (
-    <dialog
-      ref={dialog}
-      className="dialog"
-      aria-labelledby="token-title"
-      onCancel={(event) => {
-        event.preventDefault();
-        onDone(null);
-      }}
-    >
+    <ModalDialog labelledBy="token-title" onCancel={() => onDone(null)}>
       <form
         method="dialog"
         onSubmit={(event) => {
@@ -55,6 +42,6 @@ export function TokenDialog({ reason, onDone }: { reason: string; onDone: (token
           </button>
         </div>
       </form>
-    </dialog>
+    </ModalDialog>
   );
 }
