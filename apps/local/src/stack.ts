@@ -330,6 +330,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         WEB_PORT: String(webPort),
         PORT: String(webPort),
         API_PUBLIC_URL: urls.api ?? '',
+        // Local mode sends nothing off the machine.
+        NEXT_TELEMETRY_DISABLED: '1',
       };
       let built = true;
       if (webBuildIsStale(WEB_DIR, [WEB_DIR, join(repoRoot, 'packages/model/src')])) {
