@@ -2,7 +2,8 @@
  * The worker's per-video path against the seed's method on the same videos, in the local S3 (apps/local's
  * emulator behind the worker's counting proxy). Each run is a separate process (bench/worker-job.ts) that
  * times its own work, as a worker pod would do it: ours is HEAD the source, then makeThumbnails (ffprobe +
- * one ffmpeg over a presigned URL, three uploads); the seed's is download, ffprobe, three ffmpeg runs, three
+ * one ffmpeg reading through the worker's loopback range relay, which fetches bounded windows of the object
+ * and keeps them for the job; three uploads); the seed's is download, ffprobe, three ffmpeg runs, three
  * uploads. SQS receive and delete are left out of both: they are the same for both methods. Runs alternate
  * which method goes first.
  */
