@@ -23,6 +23,7 @@ import {
   waitFor,
   WsRecorder,
 } from '../src/testing/harness.ts';
+import type { Figure } from '../../../bench/figures.ts';
 
 export interface StateCostRow {
   thumbnails: number;
@@ -37,19 +38,6 @@ export interface StateCostRow {
     reconcileEveryMinutes: number;
   };
   seed: { rebuildMs: number; stateBytes: number; requestsPerRebuild: number; idleS3PerMinute: number };
-}
-
-/** Same shape as the repository benchmark's Figure rows. */
-export interface StateCostFigure {
-  section: string;
-  name: string;
-  unit: string;
-  ours: number | null;
-  seed: number | null;
-  ratio: number | null;
-  goal: string;
-  met: boolean | null;
-  note?: string;
 }
 
 export interface StateCostOptions {
@@ -245,7 +233,7 @@ async function measureSeed(server: FauxqsServer, bucket: string, repeats: number
 
 export async function benchStateCost(
   options: StateCostOptions = {},
-): Promise<{ rows: StateCostRow[]; figures: StateCostFigure[] }> {
+): Promise<{ rows: StateCostRow[]; figures: Figure[] }> {
   const sizes = options.sizes ?? [10_000, 100_000];
   const idleWindowMs = options.idleWindowMs ?? 30_000;
   const repeats = options.repeats ?? 10;
@@ -271,7 +259,7 @@ export async function benchStateCost(
   return { rows, figures: rows.flatMap(toFigures) };
 }
 
-function toFigures(row: StateCostRow): StateCostFigure[] {
+function toFigures(row: StateCostRow): Figure[] {
   const n = row.thumbnails.toLocaleString('en-US');
   const figure = (
     name: string,
@@ -281,7 +269,7 @@ function toFigures(row: StateCostRow): StateCostFigure[] {
     goal: string,
     met: boolean,
     note?: string,
-  ): StateCostFigure => ({
+  ): Figure => ({
     section: 'api',
     name: `${name} (${n} thumbnails)`,
     unit,
