@@ -3,6 +3,7 @@
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatDuration } from '../lib/format.ts';
 import type { MetricSample } from '../lib/use-metric-history.ts';
+import { ChartLegend } from './ChartLegend.tsx';
 import { chartTheme, timeLabel } from './theme.ts';
 
 export default function PerformanceChart({ samples }: { samples: MetricSample[] }) {
@@ -81,17 +82,13 @@ export default function PerformanceChart({ samples }: { samples: MetricSample[] 
           />
         </LineChart>
       </ResponsiveContainer>
-      <ul className="legend">
-        <li style={{ color: chartTheme.green }}>
-          <span className="legend-swatch" /> Videos / min
-        </li>
-        <li style={{ color: chartTheme.amber }}>
-          <span className="legend-swatch" /> Latency p50
-        </li>
-        <li style={{ color: chartTheme.red }}>
-          <span className="legend-swatch" /> Latency p95
-        </li>
-      </ul>
+      <ChartLegend
+        items={[
+          { label: 'Videos / min', color: chartTheme.green },
+          { label: 'Latency p50', color: chartTheme.amber },
+          { label: 'Latency p95', color: chartTheme.red },
+        ]}
+      />
     </div>
   );
 }

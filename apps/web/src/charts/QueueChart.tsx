@@ -2,6 +2,7 @@
 
 import type { QueuePoint } from '@thumbs/model';
 import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { ChartLegend } from './ChartLegend.tsx';
 import { chartTheme, timeLabel } from './theme.ts';
 
 const WINDOW_MS = 5 * 60_000;
@@ -61,14 +62,12 @@ export default function QueueChart({ history }: { history: QueuePoint[] }) {
           />
         </AreaChart>
       </ResponsiveContainer>
-      <ul className="legend">
-        <li style={{ color: chartTheme.cyan }}>
-          <span className="legend-swatch" /> Queue depth
-        </li>
-        <li style={{ color: chartTheme.violet }}>
-          <span className="legend-swatch" /> In flight
-        </li>
-      </ul>
+      <ChartLegend
+        items={[
+          { label: 'Queue depth', color: chartTheme.cyan },
+          { label: 'In flight', color: chartTheme.violet },
+        ]}
+      />
     </div>
   );
 }
