@@ -20,7 +20,8 @@ export interface PipelineOptions {
   eventsWaitSeconds?: number;
 }
 
-const URL_RENEWAL_CHECK_MS = 60_000;
+// URLs can live as little as their signing credentials have left (minutes, near an STS renewal): look often.
+const URL_RENEWAL_CHECK_MS = 10_000;
 
 /**
  * Everything the API knows and does, wired together: the state store and the sources that keep it current

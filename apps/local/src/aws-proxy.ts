@@ -1,8 +1,9 @@
 /**
  * The AWS endpoint clients talk to: a streaming pass-through in front of the emulator that adds what the
- * emulator lacks — S3 bucket notification configurations with event delivery to SQS, and CORS so that a
- * browser can upload to a presigned URL — and serves ranged GetObjects from the emulator's files, as the
- * emulator reads a whole object for every range.
+ * emulator lacks — signed requests checked and authorized against each caller's IAM role (see aws-auth/),
+ * STS for IRSA, S3 bucket notification configurations with event delivery to SQS, and the bucket's CORS
+ * rules so that the dashboard (and only the dashboard) can upload to a presigned URL — and serves ranged
+ * GetObjects from the emulator's files, as the emulator reads a whole object for every range.
  */
 import {
   Agent,
@@ -11,7 +12,19 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { awsError, type AwsErrorSpec } from './aws-auth/aws-errors.ts';
+import type { Authorizer, Caller, Denial } from './aws-auth/authorizer.ts';
+import {
+  deleteObjectsKeys,
+  deniedDeleteResult,
+  withDeleteErrors,
+  withoutDeniedKeys,
+} from './aws-auth/delete-objects.ts';
+import { operationOf, serviceOf, type Operation, type Service } from './aws-auth/operations.ts';
+import { assumeRoleWithWebIdentity, getCallerIdentity } from './aws-auth/sts.ts';
+import { grantHeaders, matchingRule, requestedHeaders } from './bucket-cors.ts';
 import { NotificationStore } from './notification-store.ts';
 import { NotificationConfigError, notificationXml, parseNotificationXml } from './notifications.ts';
 import { Notifier } from './notifier.ts';
@@ -19,7 +32,7 @@ import { formUploadKey, readS3Request } from './s3-request.ts';
 import { BadBodyError, needsMultipart, putLargeObject, UpstreamError } from './large-put.ts';
 import { servableRange, serveRangedGet } from './ranged-get.ts';
 import type { Log } from './log.ts';
-import { isVisibilityChange, MAX_VISIBILITY_BODY, withoutZeroVisibility } from './sqs-visibility.ts';
+import { isVisibilityChange, withoutZeroVisibility } from './sqs-visibility.ts';
 
 export interface AwsProxyOptions {
   port: number;
@@ -30,6 +43,11 @@ export interface AwsProxyOptions {
   /** The emulator's `s3StorageDir`, from which ranged GetObjects are served; unset: the emulator serves them. */
   s3StorageDir?: string;
   region: string;
+  /** Identities, signatures and policies; every request is checked unless `enforce` is false. */
+  authorizer: Authorizer;
+  enforce: boolean;
+  /** Lifetime of the credentials STS hands out (AssumeRoleWithWebIdentity without DurationSeconds). */
+  sessionSeconds: number;
   log: Log;
 }
 
@@ -42,14 +60,12 @@ export interface AwsProxy {
 const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'expect', 'upgrade', 'proxy-connection'];
 const MAX_NOTIFICATION_XML = 1024 * 1024;
 const FORM_HEAD_BYTES = 64 * 1024;
-
-function corsHeaders(req: IncomingMessage): Record<string, string> {
-  return {
-    'access-control-allow-origin': req.headers.origin ?? '*',
-    'access-control-expose-headers': 'ETag, x-amz-request-id, x-amz-id-2, x-amz-version-id',
-    vary: 'Origin',
-  };
-}
+/** SQS, SNS and STS request bodies are read whole (to hash them for the signature): SQS's limit is 1 MiB. */
+const MAX_QUERY_BODY = 2 * 1024 * 1024;
+/** A DeleteObjects body names at most 1000 keys of at most 1 KiB each. */
+const MAX_DELETE_BODY = 2 * 1024 * 1024;
+/** Operations that need their own checks once the proxy has read more of the request. */
+const CHECKED_LATER = new Set(['DeleteObjects', 'PostObject']);
 
 function s3Error(res: ServerResponse, status: number, code: string, message: string, bucket?: string): void {
   const bucketXml = bucket ? `<BucketName>${bucket}</BucketName>` : '';
@@ -58,6 +74,10 @@ function s3Error(res: ServerResponse, status: number, code: string, message: str
     `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>` +
       `${bucketXml}<RequestId>LOCAL</RequestId></Error>`,
   );
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
@@ -74,8 +94,38 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string | u
 export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy> {
   const { log } = options;
   const store = new NotificationStore(options.notificationsFile);
-  const notifier = new Notifier(`http://127.0.0.1:${options.upstreamPort}`, store, options.region);
+  const { authorizer } = options;
+  const account = authorizer.authority.deployment.accountId;
+  const where = { region: options.region, account };
+  const notifier = new Notifier(`http://127.0.0.1:${options.upstreamPort}`, store, options.region, {
+    maySend: async (queueArn, bucket) =>
+      (await authorizer.serviceMaySend('s3.amazonaws.com', queueArn, { arn: `arn:aws:s3:::${bucket}`, account }))
+        .allowed,
+    log,
+  });
   const agent = new Agent({ keepAlive: true });
+
+  /** The CORS grant for a request from a browser on another origin: the bucket's rule, or nothing. */
+  async function corsHeaders(req: IncomingMessage, bucket?: string): Promise<Record<string, string>> {
+    const origin = req.headers.origin;
+    if (!origin || !bucket) return {};
+    const rules = (await authorizer.policiesFor(authorizer.authority.deployment)).bucketCors[bucket] ?? [];
+    const rule = matchingRule(rules, origin, req.method ?? 'GET');
+    return rule ? grantHeaders(rule, origin) : {};
+  }
+
+  function sendError(
+    res: ServerResponse,
+    service: Service,
+    protocol: Operation['protocol'],
+    spec: AwsErrorSpec,
+    head: boolean,
+    extraHeaders: Record<string, string> = {},
+  ): void {
+    const answer = awsError(service, protocol, spec, { head });
+    res.writeHead(answer.status, { ...answer.headers, ...extraHeaders });
+    res.end(head ? undefined : answer.body);
+  }
 
   async function putNotification(req: IncomingMessage, res: ServerResponse, bucket: string): Promise<void> {
     const xml = await readBody(req, MAX_NOTIFICATION_XML);
@@ -92,7 +142,12 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     }
     const arns = configurations.map((c) => c.queueArn);
     for (const arn of new Set(arns)) {
-      if (!(await notifier.queueUrl(arn))) {
+      // S3 checks that the queue exists and that its policy lets S3 send for this bucket.
+      const allowed =
+        (await notifier.queueUrl(arn)) &&
+        (await authorizer.serviceMaySend('s3.amazonaws.com', arn, { arn: `arn:aws:s3:::${bucket}`, account }))
+          .allowed;
+      if (!allowed) {
         return s3Error(
           res,
           400,
@@ -127,7 +182,13 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       );
   }
 
-  async function putLarge(req: IncomingMessage, res: ServerResponse, bucket: string, key: string) {
+  async function putLarge(
+    req: IncomingMessage,
+    res: ServerResponse,
+    bucket: string,
+    key: string,
+    cors: Record<string, string>,
+  ) {
     let result;
     try {
       result = await putLargeObject({ port: options.upstreamPort, agent }, req, bucket, key);
@@ -142,38 +203,67 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
         res.on('finish', () => req.destroy());
       }
       if (error instanceof UpstreamError) {
-        res.writeHead(error.status, { 'content-type': 'application/xml', ...corsHeaders(req) });
+        res.writeHead(error.status, { 'content-type': 'application/xml', ...cors });
         return void res.end(error.body);
       }
       if (error instanceof BadBodyError) return s3Error(res, 400, 'IncompleteBody', error.message);
       throw error;
     }
-    res.writeHead(200, { etag: result.eTag, 'content-length': '0', ...corsHeaders(req) });
+    res.writeHead(200, { etag: result.eTag, 'content-length': '0', ...cors });
     res.end();
     deliver(bucket, key, 'ObjectCreated:Put');
   }
 
-  /**
-   * Streams the request (or `body`, when the proxy rewrote it) to the emulator and its answer back;
-   * `onSuccess` runs once the answer is complete.
-   */
-  function forward(
-    req: IncomingMessage,
-    res: ServerResponse,
-    onSuccess?: (status: number) => void,
-    body?: string,
-  ): void {
+  interface ForwardOptions {
+    /** Runs once the answer is complete. */
+    onSuccess?: (status: number) => void;
+    /** Sent instead of the request's own body (which the proxy has read). */
+    body?: string;
+    cors?: Record<string, string>;
+    /** Answers true when a 404 must be reported as 403 (S3, for a caller without s3:ListBucket). */
+    hideMissing?: () => Promise<boolean>;
+    /** Rewrites a successful answer's body (read whole; only for small XML answers). */
+    rewrite?: (body: string) => string;
+  }
+
+  /** Streams the request to the emulator and its answer back. */
+  function forward(req: IncomingMessage, res: ServerResponse, forwarding: ForwardOptions = {}): void {
+    const { body, cors = {}, onSuccess, hideMissing, rewrite } = forwarding;
     const headers = { ...req.headers };
     for (const name of HOP_BY_HOP) delete headers[name];
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     const upstream = httpRequest(
       { host: '127.0.0.1', port: options.upstreamPort, method: req.method, path: req.url, headers, agent },
       (answer) => {
-        const responseHeaders = { ...answer.headers, ...corsHeaders(req) };
+        const status = answer.statusCode ?? 502;
+        const responseHeaders: Record<string, string | string[] | undefined> = { ...answer.headers, ...cors };
         for (const name of HOP_BY_HOP) delete responseHeaders[name];
-        res.writeHead(answer.statusCode ?? 502, responseHeaders);
-        answer.pipe(res);
-        answer.on('end', () => onSuccess?.(answer.statusCode ?? 0));
+        const pass = (): void => {
+          if (rewrite && status >= 200 && status < 300) {
+            const chunks: Buffer[] = [];
+            answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+            answer.on('end', () => {
+              const text = rewrite(Buffer.concat(chunks).toString('utf8'));
+              responseHeaders['content-length'] = String(Buffer.byteLength(text));
+              res.writeHead(status, responseHeaders);
+              res.end(text);
+              onSuccess?.(status);
+            });
+            return;
+          }
+          res.writeHead(status, responseHeaders);
+          answer.pipe(res);
+          answer.on('end', () => onSuccess?.(status));
+        };
+        if (status !== 404 || !hideMissing) return pass();
+        hideMissing().then(
+          (hide) => {
+            if (!hide) return pass();
+            answer.resume();
+            sendError(res, 's3', 'xml', { status: 403, code: 'AccessDenied', message: 'Access Denied' }, req.method === 'HEAD', cors);
+          },
+          (error: Error) => res.destroy(error),
+        );
       },
     );
     upstream.on('error', (error) => {
@@ -187,58 +277,195 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     else upstream.end(body);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method === 'OPTIONS') {
-      res.writeHead(200, {
-        ...corsHeaders(req),
-        'access-control-allow-methods': 'GET, PUT, POST, DELETE, HEAD',
-        'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
-        'access-control-max-age': '3600',
+  /** A CORS preflight, answered from the bucket's CORS rules as S3 does (SQS and SNS grant none). */
+  async function preflight(req: IncomingMessage, res: ServerResponse, service: Service): Promise<void> {
+    const { bucket } = readS3Request('GET', req.url ?? '/', req.headers);
+    const origin = req.headers.origin;
+    const method = String(req.headers['access-control-request-method'] ?? '');
+    const wanted = requestedHeaders(req.headers);
+    const rules =
+      service === 's3' && bucket
+        ? ((await authorizer.policiesFor(authorizer.authority.deployment)).bucketCors[bucket] ?? [])
+        : [];
+    const rule = origin && method ? matchingRule(rules, origin, method, wanted) : undefined;
+    if (!rule || !origin) {
+      const message =
+        rules.length === 0
+          ? 'CORSResponse: CORS is not enabled for this bucket.'
+          : 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, ' +
+            "request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.";
+      return s3Error(res, 403, 'AccessForbidden', message);
+    }
+    res.writeHead(200, grantHeaders(rule, origin, { headers: wanted }));
+    res.end();
+  }
+
+  /** DeleteObjects: s3:DeleteObject is authorized per key; denied keys come back as errors in the result. */
+  async function deleteObjects(
+    req: IncomingMessage,
+    res: ServerResponse,
+    caller: Caller | undefined,
+    operation: Operation,
+    cors: Record<string, string>,
+  ): Promise<void> {
+    const xml = await readBody(req, MAX_DELETE_BODY);
+    if (xml === undefined) return s3Error(res, 400, 'MaxMessageLengthExceeded', 'Your request was too big.');
+    if (!caller) return forward(req, res, { body: xml, cors });
+    const denied: string[] = [];
+    for (const key of deleteObjectsKeys(xml)) {
+      const denial = await authorizer.authorizeOperation(caller, {
+        ...operation,
+        checks: [{ action: 's3:DeleteObject', resource: `arn:aws:s3:::${operation.bucket}/${key}` }],
       });
-      return void res.end();
+      if (denial) denied.push(key);
     }
-    if (isVisibilityChange(req.headers)) {
-      const body = await readBody(req, MAX_VISIBILITY_BODY);
+    if (denied.length === 0) return forward(req, res, { body: xml, cors });
+    const kept = withoutDeniedKeys(xml, denied);
+    if (kept === undefined) {
+      res.writeHead(200, { 'content-type': 'application/xml', ...cors });
+      return void res.end(deniedDeleteResult(denied));
+    }
+    forward(req, res, {
+      body: kept,
+      cors,
+      rewrite: (answer) => withDeleteErrors(answer, denied),
+    });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const rawUrl = req.url ?? '/';
+    const service = serviceOf(rawUrl, req.headers, method);
+    if (method === 'OPTIONS') return preflight(req, res, service);
+
+    let body: string | undefined;
+    if (service !== 's3') {
+      body = await readBody(req, MAX_QUERY_BODY);
       if (body === undefined) return s3Error(res, 413, 'RequestEntityTooLarge', 'Request body too large.');
-      return forward(req, res, undefined, withoutZeroVisibility(body));
     }
-    const s3 = readS3Request(req.method ?? 'GET', req.url ?? '/', req.headers);
+    const operation = operationOf(service, { method, rawUrl, headers: req.headers, body }, where);
+    const head = method === 'HEAD';
+    const cors = service === 's3' ? await corsHeaders(req, operation.bucket) : {};
+    const refuse = (denial: Denial) => sendError(res, service, operation.protocol, denial, head, cors);
+
+    if (service === 'sts' && operation.name === 'AssumeRoleWithWebIdentity') {
+      const answer = await assumeRoleWithWebIdentity(operation.params, {
+        authorizer,
+        defaultSessionSeconds: options.sessionSeconds,
+      });
+      if ('code' in answer) return refuse(answer);
+      res.writeHead(answer.status, { 'content-type': 'text/xml' });
+      return void res.end(answer.body);
+    }
+
+    let caller: Caller | undefined;
+    if (options.enforce || service === 'sts') {
+      const authenticated = authorizer.authenticate(service, {
+        method,
+        rawUrl,
+        headers: req.headers,
+        payloadHash: body === undefined ? undefined : sha256(body),
+      });
+      if ('code' in authenticated) return refuse(authenticated);
+      caller = authenticated;
+    }
+    if (service === 'sts') {
+      if (operation.name !== 'GetCallerIdentity' || !caller) {
+        return refuse({ status: 400, code: 'InvalidAction', message: `The local STS does not implement ${operation.name ?? 'this request'}.` });
+      }
+      const answer = await getCallerIdentity(caller, authorizer);
+      res.writeHead(answer.status, { 'content-type': 'text/xml' });
+      return void res.end(answer.body);
+    }
+    if (caller) {
+      if (!operation.name || (operation.checks.length === 0 && !CHECKED_LATER.has(operation.name))) {
+        return refuse({
+          status: 501,
+          code: 'NotImplemented',
+          message: `The local AWS endpoint does not know which IAM actions ${operation.name ?? `${method} ${rawUrl.split('?')[0]}`} needs, so it refuses it.`,
+        });
+      }
+      const denial = await authorizer.authorizeOperation(caller, operation);
+      if (denial) {
+        log('warn', `AWS denied ${caller.identity.role}: ${denial.message}`);
+        return refuse(denial);
+      }
+    }
+    const knownCaller = caller;
+    // S3 reports a missing object as missing only to a caller that may list the bucket.
+    const hideMissing = knownCaller
+      ? (bucket: string) => async () => !(await authorizer.mayKnowMissing(knownCaller, bucket))
+      : undefined;
+
+    if (service === 'sqs') {
+      const changed = operation.name === 'SetQueueAttributes' ? operation.checks[0]?.resource : undefined;
+      const sent = isVisibilityChange(req.headers) ? withoutZeroVisibility(body ?? '') : body;
+      return forward(req, res, { body: sent, onSuccess: () => changed && authorizer.forgetPolicy(changed) });
+    }
+    if (service === 'sns') {
+      const changed = operation.name === 'SetTopicAttributes' ? operation.checks[0]?.resource : undefined;
+      return forward(req, res, { body, onSuccess: () => changed && authorizer.forgetPolicy(changed) });
+    }
+
+    const s3 = readS3Request(method, rawUrl, req.headers);
     const { bucket, key, type } = s3;
     if (bucket && type.kind === 'notification-put') return putNotification(req, res, bucket);
     if (bucket && type.kind === 'notification-get') return getNotification(res, bucket);
+    if (bucket && operation.name === 'DeleteObjects') return deleteObjects(req, res, caller, operation, cors);
     if (bucket && key && type.kind === 'object-created') {
       if (type.event === 'ObjectCreated:Put' && needsMultipart(req.headers))
-        return putLarge(req, res, bucket, key);
-      return forward(req, res, (status) => {
-        if (status >= 200 && status < 300) deliver(bucket, key, type.event);
+        return putLarge(req, res, bucket, key, cors);
+      const source = operation.name === 'CopyObject' ? operation.checks[0]?.resource : undefined;
+      const sourceBucket = source?.slice('arn:aws:s3:::'.length).split('/')[0];
+      return forward(req, res, {
+        cors,
+        hideMissing: sourceBucket ? hideMissing?.(sourceBucket) : undefined,
+        onSuccess: (status) => {
+          if (status >= 200 && status < 300) deliver(bucket, key, type.event);
+        },
       });
     }
     if (bucket && type.kind === 'form-upload') {
+      if (caller) {
+        return refuse({
+          status: 501,
+          code: 'NotImplemented',
+          message: 'Browser form uploads (POST Object) are not supported by the local endpoint while enforcement is on; use a presigned PUT.',
+        });
+      }
       const head: Buffer[] = [];
       let headSize = 0;
       req.on('data', (chunk: Buffer) => {
         if (headSize < FORM_HEAD_BYTES) head.push(chunk);
         headSize += chunk.length;
       });
-      return forward(req, res, (status) => {
-        const formKey = formUploadKey(req.headers['content-type'] ?? '', Buffer.concat(head));
-        if (formKey && ((status >= 200 && status < 300) || status === 303))
-          deliver(bucket, formKey, 'ObjectCreated:Post');
+      return forward(req, res, {
+        cors,
+        onSuccess: (status) => {
+          const formKey = formUploadKey(req.headers['content-type'] ?? '', Buffer.concat(head));
+          if (formKey && ((status >= 200 && status < 300) || status === 303))
+            deliver(bucket, formKey, 'ObjectCreated:Post');
+        },
       });
     }
+    const objectRead = bucket && key && (operation.name === 'GetObject' || operation.name === 'HeadObject');
+    const hide = objectRead ? hideMissing?.(bucket) : undefined;
     const range = servableRange(req.headers);
     if (bucket && key && type.kind === 'object-get' && range && options.s3StorageDir) {
       const upstream = { port: options.upstreamPort, agent, storageDir: options.s3StorageDir };
-      return serveRangedGet(upstream, req, res, { bucket, key, range }, corsHeaders(req), () =>
-        forward(req, res),
+      return serveRangedGet(upstream, req, res, { bucket, key, range }, cors, () =>
+        forward(req, res, { cors, hideMissing: hide }),
       );
     }
     if (bucket && type.kind === 'bucket-delete') {
-      return forward(req, res, (status) => {
-        if (status === 204) store.set(bucket, []);
+      return forward(req, res, {
+        cors,
+        onSuccess: (status) => {
+          if (status === 204) store.set(bucket, []);
+        },
       });
     }
-    forward(req, res);
+    forward(req, res, { cors, hideMissing: hide });
   }
 
   const server = createServer((req, res) => {
@@ -263,6 +490,7 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       await new Promise<void>((resolve) => server.close(() => resolve()));
       agent.destroy();
       notifier.close();
+      authorizer.close();
     },
   };
 }

@@ -24,6 +24,12 @@ export const localSpec = {
   samples: env.bool('LOCAL_SAMPLES', true),
   startApi: env.bool('LOCAL_START_API', true),
   startWeb: env.bool('LOCAL_START_WEB', true),
+  /** Check every request's signature and authorize it against the caller's IAM role, as AWS does. */
+  enforceAws: env.bool('LOCAL_AWS_ENFORCE', true),
+  /** Lifetime of the temporary credentials each component gets (IRSA's are about an hour). */
+  credentialSeconds: env.int('LOCAL_CREDENTIAL_SECONDS', 3600, { min: 60, max: 43_200 }),
+  /** Origins the buckets' CORS rule allows (Terraform's upload_allowed_origins); default: the dashboard's. */
+  corsOrigins: env.optionalString('LOCAL_AWS_CORS_ORIGINS'),
 };
 
 export type LocalConfig = ConfigOf<typeof localSpec>;

@@ -3,7 +3,14 @@ import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildS3Event, buildS3TestEvent } from '@thumbs/model';
 import type { NotificationStore } from './notification-store.ts';
+import type { Log } from './log.ts';
 import { matchesConfiguration, queueNameFromArn, type ObjectCreatedEvent } from './notifications.ts';
+
+export interface NotifierOptions {
+  /** Whether the queue's policy lets S3 send this bucket's events to it (checked at each delivery, as S3 does). */
+  maySend: (queueArn: string, bucket: string) => Promise<boolean>;
+  log: Log;
+}
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -13,11 +20,13 @@ export class Notifier {
   readonly #s3: S3Client;
   readonly #region: string;
   readonly #sqsByRegion = new Map<string, SQSClient>();
+  readonly #options: NotifierOptions;
   #sequence = 0;
 
   /** `endpoint` is the emulator itself, not the proxy, so deliveries never loop back through it. */
-  constructor(endpoint: string, store: NotificationStore, region: string) {
+  constructor(endpoint: string, store: NotificationStore, region: string, options: NotifierOptions) {
     this.#endpoint = endpoint;
+    this.#options = options;
     this.#store = store;
     this.#region = region;
     this.#s3 = new S3Client({ endpoint, region, forcePathStyle: true, credentials });
@@ -81,7 +90,13 @@ export class Notifier {
       .toString(16)
       .toUpperCase()
       .padStart(18, '0');
+    let sent = 0;
     for (const target of targets) {
+      if (!(await this.#options.maySend(target.queueArn, bucket))) {
+        // S3 drops an event its destination's policy refuses; say so, since nothing else will.
+        this.#options.log('warn', `S3 event for s3://${bucket}/${key} not delivered: the policy of ${target.queueArn} does not let S3 send it`);
+        continue;
+      }
       const body = buildS3Event({
         bucket,
         key,
@@ -94,8 +109,9 @@ export class Notifier {
         configurationId: target.id,
       });
       await this.#send(target.queueArn, body);
+      sent++;
     }
-    return targets.length;
+    return sent;
   }
 
   close(): void {

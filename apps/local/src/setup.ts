@@ -11,7 +11,7 @@ import {
   type QueueConfiguration,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SetTopicAttributesCommand, type SNSClient } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -29,6 +29,9 @@ export interface PipelineResourcesSpec {
   topicName: string;
   maxReceiveCount: number;
   visibilityTimeoutSeconds: number;
+  /** Terraform's resource policies (aws_sqs_queue_policy, aws_sns_topic_policy), as IAM JSON. */
+  queuePolicy?: object;
+  topicPolicy?: object;
 }
 
 export interface PipelineResources {
@@ -115,11 +118,22 @@ export async function ensurePipelineResources(
     VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
     ReceiveMessageWaitTimeSeconds: '20',
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: spec.maxReceiveCount }),
+    // S3 may send the bucket's events only as this policy allows (set before the notification, as in Terraform).
+    ...(spec.queuePolicy ? { Policy: JSON.stringify(spec.queuePolicy) } : {}),
   });
   const workArn = await queueArn(sqs, queueUrl);
 
   const topic = await sns.send(new CreateTopicCommand({ Name: spec.topicName }));
   if (!topic.TopicArn) throw new Error(`CreateTopic returned no ARN for ${spec.topicName}`);
+  if (spec.topicPolicy) {
+    await sns.send(
+      new SetTopicAttributesCommand({
+        TopicArn: topic.TopicArn,
+        AttributeName: 'Policy',
+        AttributeValue: JSON.stringify(spec.topicPolicy),
+      }),
+    );
+  }
 
   const desired = uploadNotification(workArn, spec.uploadPrefix);
   const current = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: spec.bucket }));

@@ -7,7 +7,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 const TARGETS = new Set(['AmazonSQS.ChangeMessageVisibility', 'AmazonSQS.ChangeMessageVisibilityBatch']);
-export const MAX_VISIBILITY_BODY = 256 * 1024;
 
 export function isVisibilityChange(headers: IncomingHttpHeaders): boolean {
   return TARGETS.has(String(headers['x-amz-target'] ?? ''));

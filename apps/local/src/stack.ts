@@ -11,7 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { renderDeploymentPolicies, type Deployment } from '@thumbs/iam';
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts';
+import { irsaEnv, roleCredentials } from './aws-auth/component-credentials.ts';
+import { LOCAL_ACCOUNT_ID } from './aws-auth/identities.ts';
 import { WorkerFleet } from './fleet.ts';
 import { kubeconfigYaml, startKubeApi, type KubeApi } from './kube-api.ts';
 import { loadLocalConfig, repoRoot, type LocalConfig } from './local-config.ts';
@@ -137,6 +140,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const step of stops.splice(0).reverse()) await step();
   };
 
+  const apiPort = config.apiPort || (await freePort());
+  const webPort = config.webPort || (await freePort());
+  const apiUrl = `http://localhost:${apiPort}`;
+  const webUrl = `http://localhost:${webPort}`;
+  const deployment: Deployment = {
+    region: config.region,
+    accountId: LOCAL_ACCOUNT_ID,
+    bucketName: config.bucket,
+    testSourceBucketName: config.testSourceBucket,
+    queueName: config.queueName,
+    eventsTopicName: config.eventsTopicName,
+    uploadAllowedOrigins: config.corsOrigins?.split(',').map((o) => o.trim()) ?? [webUrl, webUrl.replace('localhost', '127.0.0.1')],
+  };
+  const awsOptions = {
+    dataDir: config.dataDir,
+    region: config.region,
+    deployment,
+    enforce: config.enforceAws,
+    sessionSeconds: config.credentialSeconds,
+    log,
+  };
+
   let emulator: AwsEmulator | undefined;
   const stopAws = async (): Promise<void> => {
     const running = emulator;
@@ -145,12 +170,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     try {
-      emulator = await startAwsEmulator({
-        dataDir: config.dataDir,
-        port: config.awsPort,
-        region: config.region,
-        log,
-      });
+      emulator = await startAwsEmulator({ ...awsOptions, port: config.awsPort });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new PortInUseError(portInUseMessage(config.awsPort, 'AWS endpoint', 'LOCAL_AWS_PORT'));
@@ -160,22 +180,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const awsPort = emulator.port;
     const endpoint = emulator.endpoint;
     const startAws = async (): Promise<void> => {
-      emulator ??= await startAwsEmulator({
-        dataDir: config.dataDir,
-        port: awsPort,
-        region: config.region,
-        log,
-      });
+      emulator ??= await startAwsEmulator({ ...awsOptions, port: awsPort });
     };
     stops.push(stopAws);
     checkpoint();
 
-    const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-    const common = { endpoint, region: config.region, credentials };
-    const s3 = new S3Client({ ...common, forcePathStyle: true });
-    const sqs = new SQSClient(common);
-    const sns = new SNSClient(common);
-    stops.push(async () => [s3, sqs, sns].forEach((client) => client.destroy()));
+    const { authority } = emulator;
+    const policies = await renderDeploymentPolicies(deployment);
+    // The local tooling creates and seeds resources as Terraform and the deploy workflow do: the deploy role.
+    const deployer = {
+      endpoint,
+      region: config.region,
+      credentials: roleCredentials(authority, 'deployer', config.credentialSeconds),
+    };
+    const s3 = new S3Client({ ...deployer, forcePathStyle: true });
+    const sqs = new SQSClient(deployer);
+    const sns = new SNSClient(deployer);
+    const scaler = new SQSClient({
+      endpoint,
+      region: config.region,
+      credentials: roleCredentials(authority, 'keda', config.credentialSeconds),
+    });
+    stops.push(async () => [s3, sqs, sns, scaler].forEach((client) => client.destroy()));
     const resources = await ensurePipelineResources(
       { s3, sqs, sns },
       {
@@ -187,6 +213,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         topicName: config.eventsTopicName,
         maxReceiveCount: config.maxReceiveCount,
         visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+        queuePolicy: policies.queuePolicies[policies.arns.queue],
+        topicPolicy: policies.topicPolicies[policies.arns.topic],
       },
     );
     checkpoint();
@@ -209,21 +237,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const kubeconfig = join(config.dataDir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml(kube.url, config.namespace));
 
+    // Nothing of the user's own AWS set-up may leak in: each component signs in with its role, as with IRSA.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
     // The worker asks for the queue's visibility timeout on each receive, unless told otherwise.
     const baseEnv: NodeJS.ProcessEnv = {
       WORKER_VISIBILITY_TIMEOUT: String(Math.max(3, config.visibilityTimeoutSeconds)),
-      ...process.env,
+      ...inherited,
       ...childEnv,
     };
-    for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE']) {
-      delete baseEnv[name];
-    }
     Object.assign(baseEnv, {
       AWS_REGION: config.region,
       AWS_DEFAULT_REGION: config.region,
       AWS_ENDPOINT_URL: endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      // Files of the machine's own AWS CLI set-up are not read either.
+      AWS_CONFIG_FILE: join(config.dataDir, 'aws-config-none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(config.dataDir, 'aws-credentials-none'),
       S3_BUCKET: config.bucket,
       S3_UPLOAD_PREFIX: config.uploadPrefix,
       S3_THUMBNAIL_PREFIX: config.thumbnailPrefix,
@@ -237,8 +265,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       KUBECONFIG: kubeconfig,
     });
 
+    const tokenDir = join(config.dataDir, 'tokens');
     const fleet = new WorkerFleet({
-      sqs,
+      sqs: scaler,
       queueUrl: resources.queueUrl,
       settings: {
         maxReplicas: existsSync(WORKER_MAIN) ? config.maxWorkers : 0,
@@ -250,7 +279,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       worker: {
         command: process.execPath,
         args: [WORKER_MAIN],
-        env: baseEnv,
+        env: { ...baseEnv, ...irsaEnv(authority, policies, 'worker', tokenDir) },
         cwd: repoRoot,
         logDir,
         stopGraceMs: config.workerStopGraceMs,
@@ -293,10 +322,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const urls: LocalStack['urls'] = { aws: endpoint, kube: kube.url };
     let api: ManagedProcess | undefined;
-    const apiPort = config.apiPort || (await freePort());
-    const webPort = config.webPort || (await freePort());
-    const apiUrl = `http://localhost:${apiPort}`;
-    const webUrl = `http://localhost:${webPort}`;
 
     if (config.startApi && existsSync(API_MAIN)) {
       await assertPortFree(apiPort, 'API', 'API_PORT');
@@ -305,6 +330,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         args: [API_MAIN],
         env: {
           ...baseEnv,
+          ...irsaEnv(authority, policies, 'api', tokenDir),
           API_PORT: String(apiPort),
           ADMIN_TOKEN: token,
           DASHBOARD_ORIGIN: webUrl,

@@ -10,6 +10,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { signingWindowSeconds } from './signing-window.ts';
 import { failureKey, isVideoKey, videoExtension, type FailureRecord } from '@thumbs/model';
 
 export interface BucketOptions {
@@ -73,8 +74,9 @@ export class Bucket {
       ContentType: file.contentType,
       ContentLength: file.size,
     });
+    const expiresIn = await signingWindowSeconds(this.options.signer, ttlSeconds);
     const url = await getSignedUrl(this.options.signer, command, {
-      expiresIn: ttlSeconds,
+      expiresIn,
       signableHeaders: new Set(['content-type', 'content-length']),
     });
     return {
@@ -82,7 +84,7 @@ export class Bucket {
       url,
       method: 'PUT',
       headers: { 'Content-Type': file.contentType },
-      expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
+      expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString(),
     };
   }
 

@@ -1,5 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { signingWindowSeconds } from './signing-window.ts';
 
 export interface SignedUrl {
   url: string;
@@ -9,7 +10,8 @@ export interface SignedUrl {
 
 /**
  * Presigned GET URLs, one per key, reused until they are due for renewal (well before they expire), so a
- * browser never holds an expired link. Signing is local (HMAC): it makes no request to S3. Bounded: the
+ * browser never holds an expired link. A URL lives at most as long as the credentials that signed it, so
+ * renewal follows the credentials too. Signing is local (HMAC): it makes no request to S3. Bounded: the
  * least recently used keys are forgotten first.
  */
 export class PresignCache {
@@ -17,7 +19,6 @@ export class PresignCache {
   private readonly s3: S3Client;
   private readonly bucket: string;
   private readonly ttlMs: number;
-  private readonly renewAfterMs: number;
   private readonly maxEntries: number;
   signed = 0;
 
@@ -25,27 +26,28 @@ export class PresignCache {
     this.s3 = options.s3;
     this.bucket = options.bucket;
     this.ttlMs = options.ttlSeconds * 1000;
-    this.renewAfterMs = Math.floor((this.ttlMs * 5) / 6);
     this.maxEntries = options.maxEntries ?? 20_000;
   }
 
-  /** True when the cached URL for `key` is missing or due for renewal at `now`. */
+  /** True when the cached URL for `key` is missing or due for renewal at `now`: 5/6 of its life gone. */
   needsRenewal(key: string, now = Date.now()): boolean {
     const cached = this.cache.get(key);
-    return !cached || now - cached.signedAt >= this.renewAfterMs;
+    return !cached || now - cached.signedAt >= ((cached.expiresAt - cached.signedAt) * 5) / 6;
   }
 
   async get(key: string, now = Date.now()): Promise<SignedUrl> {
     const cached = this.cache.get(key);
-    if (cached && now - cached.signedAt < this.renewAfterMs) {
+    if (cached && !this.needsRenewal(key, now)) {
       this.cache.delete(key);
       this.cache.set(key, cached);
       return cached;
     }
+    const expiresIn = await signingWindowSeconds(this.s3, this.ttlMs / 1000, now);
     const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
-      expiresIn: this.ttlMs / 1000,
+      expiresIn,
+      signingDate: new Date(now),
     });
-    const signed = { url, signedAt: now, expiresAt: now + this.ttlMs };
+    const signed = { url, signedAt: now, expiresAt: now + expiresIn * 1000 };
     this.signed++;
     this.cache.delete(key);
     this.cache.set(key, signed);
