@@ -1,6 +1,7 @@
 # One IAM role per service account (IRSA): pods get short-lived credentials, no static keys anywhere.
 # Each policy grants only the calls that part makes, on the resources and key prefixes it touches;
-# packages/infra-check/src/iam.test.ts compares these documents with the AWS calls in the code.
+# packages/infra-check/src/iam.test.ts evaluates the rendered documents (packages/iam) against the calls
+# each part must be able to make and the ones it must not, and local mode enforces them on every request.
 
 locals {
   bucket_arn             = module.storage.bucket_arn
@@ -19,6 +20,13 @@ data "aws_iam_policy_document" "worker" {
     sid       = "ReadUploads"
     actions   = ["s3:GetObject"]
     resources = ["${local.bucket_arn}/uploads/*", "${local.bucket_arn}/thumbnails/*"]
+  }
+
+  # Without ListBucket, S3 answers HEAD/GET of a missing key with 403, not 404 (the worker HEADs new thumbnails).
+  statement {
+    sid       = "KnowMissingKeys"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket_arn]
   }
 
   statement {

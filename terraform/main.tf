@@ -41,7 +41,7 @@ module "cluster" {
 module "queues" {
   source = "./modules/queues"
 
-  name              = "thumbnail-jobs"
+  name              = var.queue_name
   max_receive_count = var.max_receive_count
   source_bucket_arn = module.storage.bucket_arn
   account_id        = local.account_id
@@ -59,7 +59,7 @@ module "storage" {
 module "events" {
   source = "./modules/events"
 
-  name       = "thumbnail-events"
+  name       = var.events_topic_name
   account_id = local.account_id
   region     = var.region
   # Each API replica subscribes its own queue, named with this prefix (see apps/api).

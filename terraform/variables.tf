@@ -20,6 +20,18 @@ variable "test_source_bucket_name" {
   type        = string
 }
 
+variable "queue_name" {
+  description = "Work queue fed by the upload notifications (its dead-letter queue is <name>-dlq)."
+  type        = string
+  default     = "thumbnail-jobs"
+}
+
+variable "events_topic_name" {
+  description = "SNS topic of the pipeline's job events."
+  type        = string
+  default     = "thumbnail-events"
+}
+
 variable "namespace" {
   description = "Kubernetes namespace of the application (service accounts are bound to it)."
   type        = string

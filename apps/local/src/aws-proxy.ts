@@ -99,8 +99,12 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
   const where = { region: options.region, account };
   const notifier = new Notifier(`http://127.0.0.1:${options.upstreamPort}`, store, options.region, {
     maySend: async (queueArn, bucket) =>
-      (await authorizer.serviceMaySend('s3.amazonaws.com', queueArn, { arn: `arn:aws:s3:::${bucket}`, account }))
-        .allowed,
+      (
+        await authorizer.serviceMaySend('s3.amazonaws.com', queueArn, {
+          arn: `arn:aws:s3:::${bucket}`,
+          account,
+        })
+      ).allowed,
     log,
   });
   const agent = new Agent({ keepAlive: true });
@@ -260,7 +264,14 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
           (hide) => {
             if (!hide) return pass();
             answer.resume();
-            sendError(res, 's3', 'xml', { status: 403, code: 'AccessDenied', message: 'Access Denied' }, req.method === 'HEAD', cors);
+            sendError(
+              res,
+              's3',
+              'xml',
+              { status: 403, code: 'AccessDenied', message: 'Access Denied' },
+              req.method === 'HEAD',
+              cors,
+            );
           },
           (error: Error) => res.destroy(error),
         );
@@ -371,7 +382,11 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     }
     if (service === 'sts') {
       if (operation.name !== 'GetCallerIdentity' || !caller) {
-        return refuse({ status: 400, code: 'InvalidAction', message: `The local STS does not implement ${operation.name ?? 'this request'}.` });
+        return refuse({
+          status: 400,
+          code: 'InvalidAction',
+          message: `The local STS does not implement ${operation.name ?? 'this request'}.`,
+        });
       }
       const answer = await getCallerIdentity(caller, authorizer);
       res.writeHead(answer.status, { 'content-type': 'text/xml' });
@@ -430,7 +445,8 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
         return refuse({
           status: 501,
           code: 'NotImplemented',
-          message: 'Browser form uploads (POST Object) are not supported by the local endpoint while enforcement is on; use a presigned PUT.',
+          message:
+            'Browser form uploads (POST Object) are not supported by the local endpoint while enforcement is on; use a presigned PUT.',
         });
       }
       const head: Buffer[] = [];

@@ -28,7 +28,11 @@ export function matchingRule(
 }
 
 /** The headers S3 adds to an answer for a matching rule. */
-export function grantHeaders(rule: CorsRule, origin: string, preflight?: { headers: string[] }): Record<string, string> {
+export function grantHeaders(
+  rule: CorsRule,
+  origin: string,
+  preflight?: { headers: string[] },
+): Record<string, string> {
   const wildcard = rule.allowedOrigins.includes('*');
   const headers: Record<string, string> = {
     'access-control-allow-origin': wildcard ? '*' : origin,

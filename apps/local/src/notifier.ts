@@ -94,7 +94,10 @@ export class Notifier {
     for (const target of targets) {
       if (!(await this.#options.maySend(target.queueArn, bucket))) {
         // S3 drops an event its destination's policy refuses; say so, since nothing else will.
-        this.#options.log('warn', `S3 event for s3://${bucket}/${key} not delivered: the policy of ${target.queueArn} does not let S3 send it`);
+        this.#options.log(
+          'warn',
+          `S3 event for s3://${bucket}/${key} not delivered: the policy of ${target.queueArn} does not let S3 send it`,
+        );
         continue;
       }
       const body = buildS3Event({

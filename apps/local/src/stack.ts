@@ -151,7 +151,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     testSourceBucketName: config.testSourceBucket,
     queueName: config.queueName,
     eventsTopicName: config.eventsTopicName,
-    uploadAllowedOrigins: config.corsOrigins?.split(',').map((o) => o.trim()) ?? [webUrl, webUrl.replace('localhost', '127.0.0.1')],
+    uploadAllowedOrigins: config.corsOrigins?.split(',').map((o) => o.trim()) ?? [
+      webUrl,
+      webUrl.replace('localhost', '127.0.0.1'),
+    ],
   };
   const awsOptions = {
     dataDir: config.dataDir,
@@ -238,7 +241,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     writeFileSync(kubeconfig, kubeconfigYaml(kube.url, config.namespace));
 
     // Nothing of the user's own AWS set-up may leak in: each component signs in with its role, as with IRSA.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
+    );
     // The worker asks for the queue's visibility timeout on each receive, unless told otherwise.
     const baseEnv: NodeJS.ProcessEnv = {
       WORKER_VISIBILITY_TIMEOUT: String(Math.max(3, config.visibilityTimeoutSeconds)),

@@ -1,112 +1,143 @@
 import { readFileSync } from 'node:fs';
+import { renderDeploymentPolicies } from '@thumbs/iam';
 import { describe, expect, it } from 'vitest';
 import {
-  actionsFor,
-  appSources,
-  commandsInSource,
-  policyDocuments,
-  policyProblems,
-  resourcesOf,
+  broadGrantProblems,
+  callProblems,
+  forbiddenCalls,
+  iamProblems,
+  LOCAL_DEPLOYMENT,
+  requiredCalls,
 } from './iam.ts';
 import { repoPath } from './repo.ts';
 
-const iamTf = readFileSync(repoPath('terraform/iam.tf'), 'utf8');
-const documents = await policyDocuments(iamTf);
-const statements = (name: string) => documents.get(name) ?? [];
-const usedBy = (app: string) => actionsFor(commandsInSource(appSources(app)));
+const policies = await renderDeploymentPolicies(LOCAL_DEPLOYMENT);
 
-/** KEDA's aws-sqs-queue scaler is not our code: it reads the queue's message counts and nothing else. */
-const KEDA_CALLS = new Set(['sqs:GetQueueAttributes']);
+/** The rendered policies with one Terraform file edited: a planted mistake. */
+async function planted(file: string, from: string | RegExp, to: string) {
+  const original = readFileSync(repoPath(file), 'utf8');
+  const text = original.replace(from, to);
+  expect(text).not.toBe(original);
+  return renderDeploymentPolicies(LOCAL_DEPLOYMENT, { overrides: { [file]: text } });
+}
 
-const BUCKET = '${local.bucket_arn}';
-const TEST_BUCKET = '${local.test_source_bucket_arn}';
+const allowedProblems = async (p: typeof policies) => callProblems(p, requiredCalls(p), 'allowed');
+const deniedProblems = async (p: typeof policies) => callProblems(p, forbiddenCalls(p), 'denied');
 
-describe('IAM: each role grants exactly the calls its code makes', () => {
-  it.each(['worker', 'api'])('%s: policy and AWS SDK calls match', (app) => {
-    const { actions, unknown } = usedBy(app);
-    expect(unknown).toEqual([]);
-    expect(actions.size).toBeGreaterThan(3);
-    expect(policyProblems(statements(app), actions)).toEqual([]);
-  });
-
-  it('keda: only reads the queue depth', () => {
-    expect(policyProblems(statements('keda'), KEDA_CALLS)).toEqual([]);
-  });
-
-  it('catches a call the policy does not allow, and a grant no code uses', () => {
-    const { actions } = usedBy('worker');
-    const policy = structuredClone(statements('worker'));
-    policy[0]!.actions = policy[0]!.actions.filter((a) => a !== 'sqs:DeleteMessage');
-    policy.push({ sid: 'Extra', actions: ['s3:ListBucket', 'sqs:*'], resources: ['*'] });
-    expect(policyProblems(policy, actions)).toEqual([
-      'code calls sqs:DeleteMessage, the policy does not grant it',
-      'policy grants s3:ListBucket, the code never calls it',
-      'policy grants sqs:*, the code never calls it',
-      'Extra applies to every resource',
-      'Extra grants a wildcard action',
-    ]);
-  });
-
-  it('finds the commands a source file sends', () => {
-    const source = `await s3.send(new ListObjectsV2Command({ Bucket }));\nawait sqs.send(\n  new SendMessageBatchCommand({}),\n);`;
-    expect(actionsFor(commandsInSource([source])).actions).toEqual(
-      new Set(['s3:ListBucket', 'sqs:SendMessage']),
+describe('IAM: what each part must be able to do, and must not', () => {
+  it('every call the code makes is allowed', async () => {
+    const calls = requiredCalls(policies);
+    expect(new Set(calls.map((c) => c.caller))).toEqual(
+      new Set(['worker', 'api', 'keda', 's3.amazonaws.com']),
     );
-    expect(actionsFor(new Set(['PurgeQueueCommand'])).unknown).toEqual(['PurgeQueueCommand']);
+    expect(await allowedProblems(policies)).toEqual([]);
+  });
+
+  it('every call that must not happen is denied', async () => {
+    expect(await deniedProblems(policies)).toEqual([]);
+  });
+
+  it('no role grants every resource or a wildcard action', () => {
+    expect(broadGrantProblems(policies)).toEqual([]);
+  });
+
+  it('the per-replica queue the calls use is named the way the API names it', () => {
+    const events = readFileSync(repoPath('apps/api/src/sources/events.ts'), 'utf8');
+    expect(events).toMatch(/return `thumbnail-api-\$\{/);
+    expect(requiredCalls(policies).some((c) => c.resource.includes(':thumbnail-api-'))).toBe(true);
+  });
+
+  it('iamProblems runs every rule on the Terraform as it is', async () => {
+    expect(await iamProblems()).toEqual([]);
   });
 });
 
-describe('IAM: resources are limited by prefix, as each part uses them', () => {
-  it('worker reads uploads/ (and thumbnails/ to skip finished work), writes thumbnails/ and failures/', () => {
-    const worker = statements('worker');
-    expect(resourcesOf(worker, 's3:GetObject')).toEqual([`${BUCKET}/uploads/*`, `${BUCKET}/thumbnails/*`]);
-    expect(resourcesOf(worker, 's3:PutObject')).toEqual([`${BUCKET}/thumbnails/*`, `${BUCKET}/failures/*`]);
-    expect(resourcesOf(worker, 's3:DeleteObject')).toEqual([`${BUCKET}/failures/*`]);
-    expect(resourcesOf(worker, 'sqs:ReceiveMessage')).toEqual(['${module.queues.queue_arn}']);
-    expect(resourcesOf(worker, 'sns:Publish')).toEqual(['${module.events.topic_arn}']);
-  });
-
-  it('api writes only uploads/, reads results and the test source bucket, deletes for purge', () => {
-    const api = statements('api');
-    expect(resourcesOf(api, 's3:PutObject')).toEqual([`${BUCKET}/uploads/*`]);
-    expect(resourcesOf(api, 's3:GetObject')).toEqual([
-      `${BUCKET}/thumbnails/*`,
-      `${BUCKET}/failures/*`,
-      `${TEST_BUCKET}/*`,
-    ]);
-    expect(resourcesOf(api, 's3:ListBucket')).toEqual([BUCKET, TEST_BUCKET]);
-    expect(resourcesOf(api, 's3:DeleteObject')).toEqual([
-      `${BUCKET}/uploads/*`,
-      `${BUCKET}/thumbnails/*`,
-      `${BUCKET}/failures/*`,
+describe('IAM: each rule reports its planted mistake', () => {
+  it('a missing grant: the worker without ListBucket would get 403 for thumbnails not made yet', async () => {
+    const p = await planted(
+      'terraform/iam.tf',
+      /\n {2}statement \{\n {4}sid {7}= "KnowMissingKeys"[^}]*\}\n/,
+      '\n',
+    );
+    expect(await allowedProblems(p)).toEqual([
+      'worker: s3:ListBucket on arn:aws:s3:::thumbnail-pipeline is denied (a HEAD of a thumbnail not made yet must be 404, not 403): ' +
+        'User: arn:aws:sts::000000000000:assumed-role/thumbnail-worker/infra-check is not authorized to perform: ' +
+        's3:ListBucket on resource: "arn:aws:s3:::thumbnail-pipeline" because no identity-based policy allows the s3:ListBucket action',
     ]);
   });
 
-  it('api manages only its own per-replica queues and uses the events topic', () => {
-    const api = statements('api');
-    for (const action of ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:SetQueueAttributes']) {
-      expect(resourcesOf(api, action)).toEqual(['${local.api_queue_arn_pattern}']);
-    }
-    expect(iamTf).toMatch(
-      /api_queue_arn_pattern\s*=\s*"arn:aws:sqs:\$\{var\.region\}:\$\{local\.account_id\}:thumbnail-api-\*"/,
+  it('a wildcard grant: s3:* lets the worker delete and overwrite uploads', async () => {
+    const p = await planted(
+      'terraform/iam.tf',
+      'sid       = "ClearFailureRecords"\n    actions   = ["s3:DeleteObject"]\n    resources = ["${local.bucket_arn}/failures/*"]',
+      'sid       = "ClearFailureRecords"\n    actions   = ["s3:*"]\n    resources = ["${local.bucket_arn}/*"]',
     );
-    const source = appSources('api').join('\n');
-    expect(source).toMatch(/`thumbnail-api-\$\{/);
-    for (const action of ['sns:Subscribe', 'sns:Unsubscribe', 'sns:Publish']) {
-      expect(resourcesOf(api, action)).toEqual(['${module.events.topic_arn}']);
-    }
-    expect(resourcesOf(api, 'sqs:SendMessage')).toEqual(['${module.queues.queue_arn}']);
+    const denied = await deniedProblems(p);
+    expect(denied).toEqual([
+      expect.stringMatching(
+        /^worker: s3:DeleteObject on arn:aws:s3:::thumbnail-pipeline\/uploads\/clip\.mp4 is allowed \(the worker never deletes videos\)/,
+      ),
+      expect.stringMatching(
+        /^worker: s3:PutObject on arn:aws:s3:::thumbnail-pipeline\/uploads\/clip\.mp4 is allowed \(the worker never writes uploads\)/,
+      ),
+    ]);
+    expect(broadGrantProblems(p)).toEqual(['worker: ClearFailureRecords grants a wildcard action (s3:*)']);
   });
 
-  it('the events topic lets only the API queues subscribe', async () => {
-    const events = await policyDocuments(
-      readFileSync(repoPath('terraform/modules/events/main.tf'), 'utf8'),
-      'terraform/modules/events/main.tf',
+  it('a grant on every resource', async () => {
+    const p = await planted(
+      'terraform/iam.tf',
+      'sid       = "ReadQueueDepth"\n    actions   = ["sqs:GetQueueAttributes"]\n    resources = [module.queues.queue_arn]',
+      'sid       = "ReadQueueDepth"\n    actions   = ["sqs:GetQueueAttributes"]\n    resources = ["*"]',
     );
-    const deny = (events.get('topic') ?? []).find((s) => s.effect === 'Deny');
-    expect(deny?.actions).toEqual(['sns:Subscribe']);
-    expect(readFileSync(repoPath('terraform/main.tf'), 'utf8')).toMatch(
-      /subscriber_queue_prefix = "thumbnail-api-"/,
+    expect(broadGrantProblems(p)).toEqual(['keda: ReadQueueDepth applies to every resource']);
+  });
+
+  it("a queue policy without its SourceArn condition takes notifications from anyone's bucket", async () => {
+    const p = await planted(
+      'terraform/modules/queues/main.tf',
+      /\n {4}condition \{\n {6}test {5}= "ArnEquals"[^}]*\}\n/,
+      '\n',
+    );
+    expect(await deniedProblems(p)).toEqual([
+      expect.stringMatching(
+        /^s3\.amazonaws\.com: sqs:SendMessage on arn:aws:sqs:us-east-1:000000000000:thumbnail-jobs \{"aws:SourceArn":"arn:aws:s3:::someone-elses-bucket".* is allowed \(only the pipeline bucket may notify the work queue\)/,
+      ),
+    ]);
+  });
+
+  it('a topic policy without its deny lets any queue subscribe', async () => {
+    const p = await planted('terraform/modules/events/main.tf', 'effect    = "Deny"', 'effect    = "Allow"');
+    expect(await deniedProblems(p)).toEqual([
+      expect.stringMatching(
+        /^api: sns:Subscribe on arn:aws:sns:us-east-1:000000000000:thumbnail-events \{"sns:Endpoint":"arn:aws:sqs:us-east-1:000000000000:thumbnail-jobs".* is allowed/,
+      ),
+    ]);
+  });
+
+  it('a TLS-only bucket policy that allows instead of denying lets plain HTTP in', async () => {
+    const p = await planted('terraform/modules/storage/main.tf', '    effect    = "Deny"\n', '');
+    expect(await deniedProblems(p)).toEqual([
+      expect.stringMatching(
+        /^api: s3:GetObject on .* \{"aws:SecureTransport":"false"\} is allowed \(the buckets refuse plain HTTP\)/,
+      ),
+    ]);
+  });
+
+  it('a bucket policy allowing everyone opens the bucket to every role of the account', async () => {
+    const p = await planted(
+      'terraform/modules/storage/main.tf',
+      / {4}effect {4}= "Deny"\n([^]*?)\n {4}condition \{[^}]*\}\n/,
+      '$1\n',
+    );
+    expect(await deniedProblems(p)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^worker: s3:DeleteObject on .*uploads\/clip\.mp4 is allowed .* by a resource-based policy$/,
+        ),
+        expect.stringMatching(/^keda: s3:GetObject on .* is allowed/),
+        expect.stringMatching(/^api: s3:DeleteBucket on arn:aws:s3:::thumbnail-pipeline is allowed/),
+      ]),
     );
   });
 });

@@ -14,15 +14,13 @@ import {
   type PolicyDocument,
   type RenderedPolicies,
 } from '@thumbs/iam';
+import { AWS_ERRORS, type AwsErrorSpec } from './aws-errors.ts';
 import { AuthError, parseSigv4, verifySigv4, type SignedRequest } from './sigv4.ts';
 import type { Identity, IdentityAuthority } from './identities.ts';
 import type { Check, Operation, Service } from './operations.ts';
 
-export interface Denial {
-  status: number;
-  code: string;
-  message: string;
-}
+/** A refusal, in the terms of the service that refuses. */
+export type Denial = AwsErrorSpec;
 
 export interface Caller {
   identity: Identity;
@@ -33,36 +31,25 @@ const POLICY_CACHE_MS = 1000;
 /** Local requests arrive over plain HTTP on loopback; they are evaluated as if sent over TLS, as in AWS. */
 const GLOBAL_CONTEXT = { 'aws:SecureTransport': 'true' };
 
-function unknownKey(service: Service): Denial {
-  return service === 's3'
-    ? {
-        status: 403,
-        code: 'InvalidAccessKeyId',
-        message: 'The AWS Access Key Id you provided does not exist in our records.',
-      }
-    : { status: 403, code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' };
-}
-
-function expiredToken(service: Service): Denial {
-  return service === 's3'
-    ? { status: 400, code: 'ExpiredToken', message: 'The provided token has expired.' }
-    : { status: 403, code: 'ExpiredToken', message: 'The security token included in the request is expired' };
-}
-
-function malformedToken(service: Service): Denial {
-  return service === 's3'
-    ? { status: 400, code: 'InvalidToken', message: 'The provided token is malformed or otherwise invalid.' }
-    : unknownKey(service);
+/** AWS's answer when credentials do not resolve to an identity. */
+function unresolved(service: Service, reason: 'unknown-key' | 'malformed-token' | 'expired'): Denial {
+  if (service === 's3') {
+    if (reason === 'expired') return AWS_ERRORS.s3.ExpiredToken;
+    return reason === 'malformed-token' ? AWS_ERRORS.s3.InvalidToken : AWS_ERRORS.s3.InvalidAccessKeyId;
+  }
+  return reason === 'expired' ? AWS_ERRORS[service].ExpiredToken : AWS_ERRORS[service].InvalidClientTokenId;
 }
 
 function missingAuthentication(service: Service): Denial {
-  return service === 's3'
-    ? { status: 403, code: 'AccessDenied', message: 'Access Denied' }
-    : { status: 403, code: 'MissingAuthenticationToken', message: 'Request is missing Authentication Token' };
+  return service === 's3' ? AWS_ERRORS.s3.AccessDenied : AWS_ERRORS[service].MissingAuthenticationToken;
 }
 
 function denialOf(service: Service, decision: Decision): Denial {
-  return { status: 403, code: service === 'sns' ? 'AuthorizationError' : 'AccessDenied', message: decision.message };
+  return {
+    status: 403,
+    code: service === 'sns' ? 'AuthorizationError' : 'AccessDenied',
+    message: decision.message,
+  };
 }
 
 export class Authorizer {
@@ -70,12 +57,24 @@ export class Authorizer {
   readonly #sqs: SQSClient;
   readonly #sns: SNSClient;
   readonly #upstream: string;
+  readonly #region: string;
+  readonly #overrides: Record<string, string>;
   readonly #policies = new Map<string, { at: number; policy: Promise<PolicyDocument | undefined> }>();
 
-  /** `upstream`: the emulator itself, whose resource policies are read without going through the checks. */
-  constructor(authority: IdentityAuthority, upstream: string, region: string) {
+  /**
+   * `upstream`: the emulator itself, whose resource policies are read without going through the checks.
+   * `overrides`: Terraform files' text to use instead of the repository's (tests plant mistakes with it).
+   */
+  constructor(
+    authority: IdentityAuthority,
+    upstream: string,
+    region: string,
+    overrides: Record<string, string> = {},
+  ) {
     this.#authority = authority;
     this.#upstream = upstream;
+    this.#region = region;
+    this.#overrides = overrides;
     const credentials = { accessKeyId: 'local-endpoint', secretAccessKey: 'local-endpoint' };
     this.#sqs = new SQSClient({ endpoint: upstream, region, credentials });
     this.#sns = new SNSClient({ endpoint: upstream, region, credentials });
@@ -86,29 +85,25 @@ export class Authorizer {
   }
 
   policiesFor(deployment: Deployment): Promise<RenderedPolicies> {
-    return renderDeploymentPolicies(deployment);
+    return renderDeploymentPolicies(deployment, { overrides: this.#overrides });
   }
 
   /** Who signed the request, with the signature checked; a Denial in AWS's terms otherwise. */
   authenticate(service: Service, request: SignedRequest, now = new Date()): Caller | Denial {
     let auth;
     try {
-      auth = parseSigv4(request);
+      auth = parseSigv4(request, { service, expectedRegion: this.#region });
     } catch (error) {
-      if (error instanceof AuthError) return { status: error.status, code: error.code, message: error.message };
+      if (error instanceof AuthError) return error;
       throw error;
     }
     if (!auth) return missingAuthentication(service);
     const resolved = this.#authority.resolve(auth.accessKeyId, auth.sessionToken, now.getTime());
-    if (!resolved.ok) {
-      if (resolved.reason === 'expired') return expiredToken(service);
-      if (resolved.reason === 'malformed-token') return malformedToken(service);
-      return unknownKey(service);
-    }
+    if (!resolved.ok) return unresolved(service, resolved.reason);
     try {
       verifySigv4(request, auth, resolved.identity.secretAccessKey, now);
     } catch (error) {
-      if (error instanceof AuthError) return { status: error.status, code: error.code, message: error.message };
+      if (error instanceof AuthError) return error;
       throw error;
     }
     return { identity: resolved.identity, accessKeyId: auth.accessKeyId };
@@ -167,13 +162,18 @@ export class Authorizer {
       resourcePolicy: await this.#resourcePolicy(service, check.resource, identity.deployment),
       action: check.action,
       resource: check.resource,
-      resourceAccount: service === 's3' ? identity.deployment.accountId : (check.resource.split(':')[4] ?? ''),
+      resourceAccount:
+        service === 's3' ? identity.deployment.accountId : (check.resource.split(':')[4] ?? ''),
       context: { ...GLOBAL_CONTEXT, ...check.context },
     });
   }
 
   /** The first check of the operation that is denied, as AWS reports it; undefined when all are allowed. */
-  async authorizeOperation(caller: Caller, operation: Operation, extra: Check[] = []): Promise<Denial | undefined> {
+  async authorizeOperation(
+    caller: Caller,
+    operation: Operation,
+    extra: Check[] = [],
+  ): Promise<Denial | undefined> {
     for (const check of [...operation.checks, ...extra]) {
       const decision = await this.decide(caller, operation.service, check);
       if (!decision.allowed) return denialOf(operation.service, decision);
@@ -186,7 +186,10 @@ export class Authorizer {
    * the bucket, 403 otherwise. Evaluated without an s3:prefix, as AWS documents no prefix for this check.
    */
   async mayKnowMissing(caller: Caller, bucket: string): Promise<boolean> {
-    const decision = await this.decide(caller, 's3', { action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}` });
+    const decision = await this.decide(caller, 's3', {
+      action: 's3:ListBucket',
+      resource: `arn:aws:s3:::${bucket}`,
+    });
     return decision.allowed;
   }
 

@@ -5,7 +5,7 @@
  * provider that issues temporary credentials for its role, renewed by the SDK before they expire.
  */
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import type { Deployment, RenderedPolicies, RoleKey } from '@thumbs/iam';
+import { localOidcIssuer, type Deployment, type RenderedPolicies, type RoleKey } from '@thumbs/iam';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IdentityAuthority } from './identities.ts';
@@ -33,7 +33,7 @@ export function irsaEnv(
   writeFileSync(
     file,
     authority.webIdentityToken(
-      policies.oidcIssuer,
+      localOidcIssuer(authority.deployment),
       `system:serviceaccount:${serviceAccount.namespace}:${serviceAccount.name}`,
     ),
     { mode: 0o600 },

@@ -33,7 +33,9 @@ export function deleteObjectsKeys(xml: string): string[] {
 /** The body without the denied keys; undefined when no key is left to delete. */
 export function withoutDeniedKeys(xml: string, denied: string[]): string | undefined {
   const body = parse(xml);
-  const kept = (body.Delete?.Object ?? []).filter((o) => typeof o.Key !== 'string' || !denied.includes(o.Key));
+  const kept = (body.Delete?.Object ?? []).filter(
+    (o) => typeof o.Key !== 'string' || !denied.includes(o.Key),
+  );
   if (kept.length === 0) return undefined;
   return builder.build({ Delete: { ...body.Delete, Object: kept } }) as string;
 }
@@ -43,7 +45,10 @@ const escapeXml = (text: string) =>
 
 function errorsXml(denied: string[]): string {
   return denied
-    .map((key) => `<Error><Key>${escapeXml(key)}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+    .map(
+      (key) =>
+        `<Error><Key>${escapeXml(key)}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`,
+    )
     .join('');
 }
 

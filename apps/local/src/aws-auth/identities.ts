@@ -29,8 +29,7 @@ export interface Identity {
 }
 
 export type Resolution =
-  | { ok: true; identity: Identity }
-  | { ok: false; reason: 'unknown-key' | 'malformed-token' | 'expired' };
+  { ok: true; identity: Identity } | { ok: false; reason: 'unknown-key' | 'malformed-token' | 'expired' };
 
 interface Sealed {
   r: RoleKey;
@@ -155,14 +154,23 @@ export class IdentityAuthority {
     const now = Math.floor(Date.now() / 1000);
     const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
     const claims = base64url(
-      JSON.stringify({ iss: `https://${issuer}`, sub: subject, aud: ['sts.amazonaws.com'], iat: now, exp: now + lifetimeSeconds }),
+      JSON.stringify({
+        iss: `https://${issuer}`,
+        sub: subject,
+        aud: ['sts.amazonaws.com'],
+        iat: now,
+        exp: now + lifetimeSeconds,
+      }),
     );
     const signature = base64url(this.#mac('jwt', `${header}.${claims}`));
     return `${header}.${claims}.${signature}`;
   }
 
   /** The claims of a token this authority signed, or undefined when it is not one (or has expired). */
-  verifyWebIdentityToken(token: string, now = Date.now()): { iss: string; sub: string; aud: string[] } | undefined {
+  verifyWebIdentityToken(
+    token: string,
+    now = Date.now(),
+  ): { iss: string; sub: string; aud: string[] } | undefined {
     const [header = '', claims = '', signature = ''] = token.trim().split('.');
     const expected = this.#mac('jwt', `${header}.${claims}`);
     const given = Buffer.from(signature, 'base64url');

@@ -13,7 +13,9 @@ describe('S3 requests in IAM terms', () => {
     });
     expect(s3('HEAD', '/b/k').checks).toEqual([{ action: 's3:GetObject', resource: 'arn:aws:s3:::b/k' }]);
     expect(s3('PUT', '/b/k').checks).toEqual([{ action: 's3:PutObject', resource: 'arn:aws:s3:::b/k' }]);
-    expect(s3('DELETE', '/b/k').checks).toEqual([{ action: 's3:DeleteObject', resource: 'arn:aws:s3:::b/k' }]);
+    expect(s3('DELETE', '/b/k').checks).toEqual([
+      { action: 's3:DeleteObject', resource: 'arn:aws:s3:::b/k' },
+    ]);
   });
 
   it('a copy needs to read the source and write the destination', () => {
@@ -29,7 +31,11 @@ describe('S3 requests in IAM terms', () => {
     expect(s3('GET', '/b?list-type=2&prefix=thumbnails%2F&max-keys=10')).toMatchObject({
       name: 'ListObjectsV2',
       checks: [
-        { action: 's3:ListBucket', resource: 'arn:aws:s3:::b', context: { 's3:prefix': 'thumbnails/', 's3:max-keys': '10' } },
+        {
+          action: 's3:ListBucket',
+          resource: 'arn:aws:s3:::b',
+          context: { 's3:prefix': 'thumbnails/', 's3:max-keys': '10' },
+        },
       ],
     });
     expect(s3('HEAD', '/b').checks).toEqual([{ action: 's3:ListBucket', resource: 'arn:aws:s3:::b' }]);
@@ -57,14 +63,25 @@ describe('SQS, SNS and STS requests', () => {
     });
     expect(serviceOf('/', signed('sqs'), 'POST')).toBe('sqs');
     expect(serviceOf('/', signed('sns'), 'POST')).toBe('sns');
-    expect(serviceOf('/b/k?X-Amz-Credential=AKID%2F20261201%2Fus-east-1%2Fs3%2Faws4_request', {}, 'GET')).toBe('s3');
+    expect(
+      serviceOf('/b/k?X-Amz-Credential=AKID%2F20261201%2Fus-east-1%2Fs3%2Faws4_request', {}, 'GET'),
+    ).toBe('s3');
     expect(serviceOf('/', { 'content-type': 'application/x-www-form-urlencoded' }, 'POST')).toBe('sts');
     expect(serviceOf('/b/k', {}, 'GET')).toBe('s3');
   });
 
   it('maps SQS JSON operations to actions on the queue ARN (batches to their single action)', () => {
     const sqs = (target: string, body: object) =>
-      operationOf('sqs', { method: 'POST', rawUrl: '/', headers: { 'x-amz-target': `AmazonSQS.${target}` }, body: JSON.stringify(body) }, where);
+      operationOf(
+        'sqs',
+        {
+          method: 'POST',
+          rawUrl: '/',
+          headers: { 'x-amz-target': `AmazonSQS.${target}` },
+          body: JSON.stringify(body),
+        },
+        where,
+      );
     const url = 'http://127.0.0.1:4566/000000000000/thumbnail-jobs';
     expect(sqs('DeleteMessageBatch', { QueueUrl: url }).checks).toEqual([
       { action: 'sqs:DeleteMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:thumbnail-jobs' },
@@ -78,12 +95,29 @@ describe('SQS, SNS and STS requests', () => {
 
   it('maps SNS queries to actions on the topic, with the subscription endpoint as context', () => {
     const sns = (params: Record<string, string>) =>
-      operationOf('sns', { method: 'POST', rawUrl: '/', headers: {}, body: new URLSearchParams(params).toString() }, where);
+      operationOf(
+        'sns',
+        { method: 'POST', rawUrl: '/', headers: {}, body: new URLSearchParams(params).toString() },
+        where,
+      );
     const topic = 'arn:aws:sns:us-east-1:000000000000:thumbnail-events';
-    expect(sns({ Action: 'Subscribe', TopicArn: topic, Protocol: 'sqs', Endpoint: 'arn:aws:sqs:us-east-1:000000000000:q' }).checks).toEqual([
-      { action: 'sns:Subscribe', resource: topic, context: { 'sns:Endpoint': 'arn:aws:sqs:us-east-1:000000000000:q', 'sns:Protocol': 'sqs' } },
+    expect(
+      sns({
+        Action: 'Subscribe',
+        TopicArn: topic,
+        Protocol: 'sqs',
+        Endpoint: 'arn:aws:sqs:us-east-1:000000000000:q',
+      }).checks,
+    ).toEqual([
+      {
+        action: 'sns:Subscribe',
+        resource: topic,
+        context: { 'sns:Endpoint': 'arn:aws:sqs:us-east-1:000000000000:q', 'sns:Protocol': 'sqs' },
+      },
     ]);
-    expect(sns({ Action: 'Unsubscribe', SubscriptionArn: `${topic}:1234-abcd` }).checks[0]?.resource).toBe(topic);
+    expect(sns({ Action: 'Unsubscribe', SubscriptionArn: `${topic}:1234-abcd` }).checks[0]?.resource).toBe(
+      topic,
+    );
     expect(sns({ Action: 'PublishBatch', TopicArn: topic }).checks[0]?.action).toBe('sns:Publish');
   });
 

@@ -162,7 +162,8 @@ function s3Operation(method: string, rawUrl: string, headers: IncomingHttpHeader
       }
       if (method === 'HEAD') return op('HeadBucket', [{ action: 's3:ListBucket', resource: bucketArn }]);
       if (method === 'PUT') return op('CreateBucket', [{ action: 's3:CreateBucket', resource: bucketArn }]);
-      if (method === 'DELETE') return op('DeleteBucket', [{ action: 's3:DeleteBucket', resource: bucketArn }]);
+      if (method === 'DELETE')
+        return op('DeleteBucket', [{ action: 's3:DeleteBucket', resource: bucketArn }]);
       // A browser form upload (POST Object): the key is in the form, authorized by the proxy once read.
       if (method === 'POST') return op('PostObject', []);
       return unknown;
@@ -171,7 +172,8 @@ function s3Operation(method: string, rawUrl: string, headers: IncomingHttpHeader
       // DeleteObjects: AWS authorizes s3:DeleteObject per key in the body (the proxy adds those checks).
       return op('DeleteObjects', []);
     }
-    const entry = subresources.length === 1 ? BUCKET_SUBRESOURCES[subresources[0] ?? '']?.[method] : undefined;
+    const entry =
+      subresources.length === 1 ? BUCKET_SUBRESOURCES[subresources[0] ?? '']?.[method] : undefined;
     return entry ? op(entry[0], [{ action: entry[1], resource: bucketArn }]) : unknown;
   }
 
@@ -235,12 +237,7 @@ export function queueArnFromUrl(queueUrl: string, where: Where): string | undefi
   return `arn:aws:sqs:${where.region}:${account}:${name}`;
 }
 
-function sqsOperation(
-  rawUrl: string,
-  headers: IncomingHttpHeaders,
-  body: string,
-  where: Where,
-): Operation {
+function sqsOperation(rawUrl: string, headers: IncomingHttpHeaders, body: string, where: Where): Operation {
   const target = header(headers, 'x-amz-target');
   let name: string | undefined;
   let params: Record<string, string> = {};
@@ -279,9 +276,12 @@ function sqsOperation(
   if (!resource) return { ...base, checks: [] };
   if (name === 'StartMessageMoveTask') {
     // A message move task reads and deletes from the source and sends to the destination with the caller's rights.
-    const checks: Check[] = ['StartMessageMoveTask', 'ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'].map(
-      (a) => ({ action: `sqs:${a}`, resource: resource ?? '' }),
-    );
+    const checks: Check[] = [
+      'StartMessageMoveTask',
+      'ReceiveMessage',
+      'DeleteMessage',
+      'GetQueueAttributes',
+    ].map((a) => ({ action: `sqs:${a}`, resource: resource ?? '' }));
     if (params.DestinationArn) checks.push({ action: 'sqs:SendMessage', resource: params.DestinationArn });
     return { ...base, checks };
   }

@@ -4,7 +4,7 @@
  * trust policy from Terraform. GetCallerIdentity answers who a set of credentials is.
  */
 import { randomUUID } from 'node:crypto';
-import { authorize } from '@thumbs/iam';
+import { authorize, localOidcProviderArn, type PolicyDocument } from '@thumbs/iam';
 import type { Authorizer, Caller, Denial } from './authorizer.ts';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -32,6 +32,34 @@ function answer(operation: string, result: Record<string, unknown>): StsAnswer {
   };
 }
 
+/**
+ * The trust policy and claims with the issuer's condition keys (`<issuer>:sub`, `<issuer>:aud`) renamed to a
+ * web identity provider whose keys the evaluator knows: iam-data cannot list EKS OIDC providers' keys (their
+ * names are per cluster), and the evaluator ignores keys it does not know, which would match nothing. The
+ * operators and values are untouched, so the policy decides exactly as it would under its own names.
+ */
+function withKnownClaimKeys(policy: PolicyDocument, issuer: string): PolicyDocument {
+  const rename = (key: string) =>
+    key.startsWith(`${issuer}:`) ? `${KNOWN_PROVIDER}:${key.slice(issuer.length + 1)}` : key;
+  return {
+    ...policy,
+    Statement: policy.Statement.map((statement) => ({
+      ...statement,
+      ...(statement.Condition
+        ? {
+            Condition: Object.fromEntries(
+              Object.entries(statement.Condition).map(([operator, keys]) => [
+                operator,
+                Object.fromEntries(Object.entries(keys).map(([key, values]) => [rename(key), values])),
+              ]),
+            ),
+          }
+        : {}),
+    })),
+  };
+}
+const KNOWN_PROVIDER = 'accounts.google.com';
+
 export interface StsOptions {
   authorizer: Authorizer;
   /** Lifetime of the credentials handed out when the caller asks for none (STS's default is 3600 s). */
@@ -47,11 +75,19 @@ export async function assumeRoleWithWebIdentity(
   const authority = authorizer.authority;
   const { RoleArn: roleArn = '', RoleSessionName: sessionName = '', WebIdentityToken: token = '' } = params;
   if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-    return { status: 400, code: 'ValidationError', message: `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint` };
+    return {
+      status: 400,
+      code: 'ValidationError',
+      message: `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint`,
+    };
   }
   const claims = authority.verifyWebIdentityToken(token);
   if (!claims) {
-    return { status: 400, code: 'InvalidIdentityToken', message: 'Couldn\'t retrieve verification key from your identity provider' };
+    return {
+      status: 400,
+      code: 'InvalidIdentityToken',
+      message: "Couldn't retrieve verification key from your identity provider",
+    };
   }
   const policies = await authorizer.policiesFor(authority.deployment);
   const entry = Object.entries(policies.roles).find(([, role]) => role.arn === roleArn);
@@ -61,23 +97,33 @@ export async function assumeRoleWithWebIdentity(
     role?.trustPolicy &&
     (
       await authorize({
-        principal: policies.oidcProviderArn,
+        principal: localOidcProviderArn(authority.deployment),
         identityPolicies: [],
-        resourcePolicy: role.trustPolicy,
+        resourcePolicy: withKnownClaimKeys(role.trustPolicy, issuer),
         action: 'sts:AssumeRoleWithWebIdentity',
         resource: roleArn,
         resourceAccount: authority.deployment.accountId,
-        context: { [`${issuer}:sub`]: claims.sub, [`${issuer}:aud`]: claims.aud },
+        context: { [`${KNOWN_PROVIDER}:sub`]: claims.sub, [`${KNOWN_PROVIDER}:aud`]: claims.aud },
       })
     ).allowed;
   if (!entry || !role || !trusted) {
-    return { status: 403, code: 'AccessDenied', message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity' };
+    return {
+      status: 403,
+      code: 'AccessDenied',
+      message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity',
+    };
   }
   const requested = params.DurationSeconds ? Number(params.DurationSeconds) : options.defaultSessionSeconds;
   if (!Number.isInteger(requested) || requested < 1 || requested > 43_200) {
-    return { status: 400, code: 'ValidationError', message: `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.` };
+    return {
+      status: 400,
+      code: 'ValidationError',
+      message: `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
+    };
   }
-  const credentials = authority.issue(entry[0] as Parameters<typeof authority.issue>[0], requested, { sessionName });
+  const credentials = authority.issue(entry[0] as Parameters<typeof authority.issue>[0], requested, {
+    sessionName,
+  });
   return answer('AssumeRoleWithWebIdentity', {
     Credentials: {
       AccessKeyId: credentials.accessKeyId,

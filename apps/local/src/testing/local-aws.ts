@@ -16,14 +16,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Authorizer } from '../aws-auth/authorizer.ts';
 import { roleCredentials } from '../aws-auth/component-credentials.ts';
-import { IdentityAuthority, LOCAL_ACCOUNT_ID, OPERATOR_KEY, type SessionCredentials } from '../aws-auth/identities.ts';
+import {
+  IdentityAuthority,
+  LOCAL_ACCOUNT_ID,
+  OPERATOR_KEY,
+  type SessionCredentials,
+} from '../aws-auth/identities.ts';
 import { startAwsProxy, type AwsProxy } from '../aws-proxy.ts';
 import { silentLog, type Log } from '../log.ts';
 
 export const REGION = 'us-east-1';
 
 /** A deployment named like Terraform names it, from the names a test gives its resources. */
-export function deploymentOf(names: { bucket: string; testSourceBucket?: string; queue: string; topic: string }): Deployment {
+export function deploymentOf(names: {
+  bucket: string;
+  testSourceBucket?: string;
+  queue: string;
+  topic: string;
+}): Deployment {
   return {
     region: REGION,
     accountId: LOCAL_ACCOUNT_ID,
@@ -53,7 +63,11 @@ export interface LocalAws {
   /** Temporary credentials for a role (as STS would give), by default valid for an hour. */
   credentials(role: RoleKey, deployment?: Deployment, lifetimeSeconds?: number): SessionCredentials;
   /** SDK clients signing as `role`; their credentials are renewed as they near expiry. */
-  clients(role: RoleKey, deployment?: Deployment, options?: { lifetimeSeconds?: number; maxAttempts?: number }): AwsClients;
+  clients(
+    role: RoleKey,
+    deployment?: Deployment,
+    options?: { lifetimeSeconds?: number; maxAttempts?: number },
+  ): AwsClients;
   stop(): Promise<void>;
 }
 
@@ -64,6 +78,8 @@ export interface LocalAwsOptions {
   /** The emulator's S3 file storage (needed for ranged GETs served from files). */
   s3StorageDir?: string;
   dataDir?: string;
+  /** Terraform files' text in place of the repository's, e.g. a policy with a statement removed. */
+  overrides?: Record<string, string>;
   log?: Log;
 }
 
@@ -88,7 +104,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     notificationsFile: join(scratch, 'notifications.json'),
     ...(options.s3StorageDir ? { s3StorageDir: options.s3StorageDir } : {}),
     region: REGION,
-    authorizer: new Authorizer(authority, `http://127.0.0.1:${fauxqs.port}`, REGION),
+    authorizer: new Authorizer(authority, `http://127.0.0.1:${fauxqs.port}`, REGION, options.overrides),
     enforce: options.enforce ?? enforcementFromEnv(),
     sessionSeconds: 3600,
     log: options.log ?? silentLog,
