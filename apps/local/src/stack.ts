@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { renderDeploymentPolicies, type Deployment } from '@thumbs/iam';
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts';
 import { irsaEnv, roleCredentials } from './aws-auth/component-credentials.ts';
-import { LOCAL_ACCOUNT_ID } from './aws-auth/identities.ts';
+import { LOCAL_ACCOUNT_ID, type IdentityAuthority } from './aws-auth/identities.ts';
 import { WorkerFleet } from './fleet.ts';
 import { kubeconfigYaml, startKubeApi, type KubeApi } from './kube-api.ts';
 import { loadLocalConfig, repoRoot, type LocalConfig } from './local-config.ts';
@@ -43,6 +43,8 @@ export interface LocalStack {
   config: LocalConfig;
   urls: { aws: string; kube: string; api?: string; web?: string; dashboard?: string };
   token: string;
+  /** Issues credentials for the roles of this stack's deployment (what tests and tooling sign with). */
+  authority: IdentityAuthority;
   kubeconfig: string;
   resources: PipelineResources;
   registry: PodRegistry;
@@ -413,6 +415,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       config,
       urls,
       token,
+      authority,
       kubeconfig,
       resources,
       registry,
