@@ -25,6 +25,7 @@ import {
 import { operationOf, serviceOf, type Operation, type Service } from './aws-auth/operations.ts';
 import { assumeRoleWithWebIdentity, getCallerIdentity } from './aws-auth/sts.ts';
 import { grantHeaders, matchingRule, requestedHeaders } from './bucket-cors.ts';
+import { publishResponse, SnsDeliveries } from './sns-delivery.ts';
 import { NotificationStore } from './notification-store.ts';
 import { NotificationConfigError, notificationXml, parseNotificationXml } from './notifications.ts';
 import { Notifier } from './notifier.ts';
@@ -108,6 +109,7 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     log,
   });
   const agent = new Agent({ keepAlive: true });
+  const deliveries = new SnsDeliveries(`http://127.0.0.1:${options.upstreamPort}`, options.region);
 
   /** The CORS grant for a request from a browser on another origin: the bucket's rule, or nothing. */
   async function corsHeaders(req: IncomingMessage, bucket?: string): Promise<Record<string, string>> {
@@ -343,6 +345,57 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     });
   }
 
+  /**
+   * A Publish whose topic has a queue subscription that the queue's policy does not let SNS send to: the proxy
+   * delivers to the others itself (the emulator would deliver to all) and answers; false when every
+   * subscription accepts it, so the emulator can deliver as usual.
+   */
+  async function publishAsAuthorized(res: ServerResponse, operation: Operation): Promise<boolean> {
+    const topicArn = operation.checks[0]?.resource ?? '';
+    // A topic the emulator does not know is reported by the emulator itself.
+    const subscriptions = await deliveries.subscriptions(topicArn).catch(() => undefined);
+    if (!subscriptions) return false;
+    const accepted = [];
+    for (const subscription of subscriptions) {
+      const decision = await authorizer.serviceMaySend('sns.amazonaws.com', subscription.queueArn, {
+        arn: topicArn,
+        account,
+      });
+      if (decision.allowed) accepted.push(subscription);
+      else
+        log(
+          'warn',
+          `SNS message from ${topicArn} not delivered to ${subscription.queueArn}: ${decision.message}`,
+        );
+    }
+    if (accepted.length === subscriptions.length) return false;
+    if (operation.name !== 'Publish') {
+      sendError(
+        res,
+        'sns',
+        'query',
+        {
+          status: 501,
+          code: 'NotImplemented',
+          message:
+            'The local endpoint cannot deliver a PublishBatch to a topic with a queue that refuses SNS.',
+        },
+        false,
+      );
+      return true;
+    }
+    const deliverable = accepted.filter((subscription) => {
+      // Filter policies are the emulator's to apply; on this path nothing is delivered that it might filter out.
+      if (subscription.filtered)
+        log('warn', `SNS message from ${topicArn} not delivered to filtered ${subscription.arn}`);
+      return !subscription.filtered;
+    });
+    const messageId = await deliveries.deliver(topicArn, operation.params, deliverable);
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(publishResponse(messageId));
+    return true;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
@@ -418,6 +471,10 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       return forward(req, res, { body: sent, onSuccess: () => changed && authorizer.forgetPolicy(changed) });
     }
     if (service === 'sns') {
+      if (caller && operation.name?.startsWith('Publish')) {
+        const delivered = await publishAsAuthorized(res, operation);
+        if (delivered) return;
+      }
       const changed = operation.name === 'SetTopicAttributes' ? operation.checks[0]?.resource : undefined;
       return forward(req, res, { body, onSuccess: () => changed && authorizer.forgetPolicy(changed) });
     }
@@ -506,6 +563,7 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       await new Promise<void>((resolve) => server.close(() => resolve()));
       agent.destroy();
       notifier.close();
+      deliveries.close();
       authorizer.close();
     },
   };

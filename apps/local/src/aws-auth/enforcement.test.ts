@@ -406,6 +406,49 @@ describe('per-key and service-to-service decisions', () => {
   });
 });
 
+describe('SNS → SQS', () => {
+  it('delivers only to the queues whose policy lets SNS send for this topic', async () => {
+    const allowing = aws.fauxqs.createQueue('thumbnail-api-allowing');
+    const refusing = aws.fauxqs.createQueue('thumbnail-api-refusing');
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'sns.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: allowing.queueArn,
+          Condition: { ArnEquals: { 'aws:SourceArn': TOPIC_ARN } },
+        },
+      ],
+    };
+    const deployer = aws.clients('deployer');
+    await deployer.sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: allowing.queueUrl,
+        Attributes: { Policy: JSON.stringify(policy) },
+      }),
+    );
+    for (const queue of [allowing, refusing]) {
+      aws.fauxqs.subscribe({
+        topic: TOPIC,
+        queue: queue.queueName,
+        attributes: { RawMessageDelivery: 'true' },
+      });
+    }
+    await aws.clients('worker').sns.send(
+      new PublishCommand({
+        TopicArn: TOPIC_ARN,
+        Message: '{"type":"job.started"}',
+        MessageAttributes: { type: { DataType: 'String', StringValue: 'job.started' } },
+      }),
+    );
+    const bodies = (name: string) => (aws.fauxqs.inspectQueue(name)?.messages.ready ?? []).map((m) => m.body);
+    expect(bodies('thumbnail-api-allowing')).toEqual(['{"type":"job.started"}']);
+    expect(bodies('thumbnail-api-refusing')).toEqual([]);
+  });
+});
+
 describe('LOCAL_AWS_ENFORCE=false', () => {
   it('lets every signed or unsigned request through, as the bare emulator would', async () => {
     const open = await startLocalAws({ enforce: false });
