@@ -31,8 +31,11 @@ function banner(stack: LocalStack): string {
     row('Dashboard', urls.dashboard ? `${colour.cyan}${urls.dashboard}${colour.reset}` : 'not started'),
     row('API (REST + /ws)', urls.api ?? 'not started'),
     row(
-      'AWS (S3, SQS, SNS)',
-      `${urls.aws.replace('127.0.0.1', 'localhost')}  region ${config.region}, any credentials`,
+      'AWS (S3, SQS, SNS, STS)',
+      `${urls.aws.replace('127.0.0.1', 'localhost')}  region ${config.region}, ` +
+        (config.enforceAws
+          ? 'IAM enforced (operator key test/test = the deploy role)'
+          : 'LOCAL_AWS_ENFORCE=false: any credentials, no IAM'),
     ),
     row(
       'Pods API (Kubernetes)',
@@ -49,7 +52,7 @@ function banner(stack: LocalStack): string {
     row('State', config.dataDir),
     row('Process logs', stack.logDir),
     '',
-    `  Try it: aws --endpoint-url ${urls.aws.replace('127.0.0.1', 'localhost')} s3 cp clip.mp4 s3://${config.bucket}/${config.uploadPrefix}`,
+    `  Try it: AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${urls.aws.replace('127.0.0.1', 'localhost')} s3 cp clip.mp4 s3://${config.bucket}/${config.uploadPrefix}`,
     '  Ctrl-C stops everything; the next start resumes with the same state.',
     '',
   ].join('\n');
