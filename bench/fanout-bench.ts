@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { WebSocket } from 'ws';
 import type { PipelineEvent } from '@thumbs/model';
+import { roleCredentials } from '../apps/local/src/aws-auth/component-credentials.ts';
 import { percentile } from '../apps/api/src/state/percentiles.ts';
 import type { BenchContext } from './context.ts';
 import type { Figure } from './figures.ts';
@@ -50,10 +51,11 @@ export async function benchFanOut(ctx: BenchContext): Promise<Figure[]> {
     maxWorkers: 0,
     childEnv: { WS_MAX_CLIENTS_PER_IP: String(count + 10) },
   });
+  // The updates are published as a worker publishes them: with the worker role.
   const sns = new SNSClient({
     endpoint: stack.urls.aws,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    region: stack.config.region,
+    credentials: roleCredentials(stack.authority, 'worker', stack.config.credentialSeconds),
   });
   const clients: Client[] = [];
   const markers: string[] = [];

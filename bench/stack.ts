@@ -7,6 +7,7 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { FRAMES, thumbnailKeys, type ServerMessage } from '@thumbs/model';
+import { roleCredentials } from '../apps/local/src/aws-auth/component-credentials.ts';
 import { silentLog } from '../apps/local/src/log.ts';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../apps/local/src/stack.ts';
 import type { BenchContext } from './context.ts';
@@ -32,11 +33,12 @@ export async function startBenchStack(
     childEnv: { LOG_LEVEL: 'warn', ...options.childEnv },
   });
   if (!stack.urls.api) throw new Error('the local stack did not start its API');
+  // The bench's own uploads and listings are the operator's: the deploy role.
   const s3 = new S3Client({
     endpoint: stack.urls.aws,
-    region: 'us-east-1',
+    region: stack.config.region,
     forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    credentials: roleCredentials(stack.authority, 'deployer', stack.config.credentialSeconds),
   });
   return {
     stack,

@@ -1,6 +1,6 @@
 /**
  * The worker's per-video path against the seed's method on the same videos, in the local S3 (apps/local's
- * emulator behind the worker's counting proxy). Each run is a separate process (bench/worker-job.ts) that
+ * emulator behind the worker's counting proxy), both signing as the worker role. Each run is a separate process (bench/worker-job.ts) that
  * times its own work, as a worker pod would do it: ours is HEAD the source, then makeThumbnails (ffprobe +
  * one ffmpeg reading through the worker's loopback range relay, which fetches bounded windows of the object
  * and keeps them for the job; three uploads); the seed's is download, ffprobe, three ffmpeg runs, three
@@ -10,17 +10,21 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { roleCredentials } from '../apps/local/src/aws-auth/component-credentials.ts';
+import type { IdentityAuthority } from '../apps/local/src/aws-auth/identities.ts';
 import { startAwsEmulator } from '../apps/local/src/aws-emulator.ts';
 import { silentLog } from '../apps/local/src/log.ts';
+import { DEFAULT_DEPLOYMENT, enforcementFromEnv, REGION } from '../apps/local/src/testing/local-aws.ts';
 import { startCountingProxy, type CountingProxy } from '../apps/worker/src/testing/counting-proxy.ts';
-import { clientsFor, putObject } from '../apps/worker/src/testing/emulator.ts';
+import { putObject } from '../apps/worker/src/testing/emulator.ts';
 import { median, MB, type BenchContext } from './context.ts';
 import { ratioOf, type Figure } from './figures.ts';
 import { largeVideo, sixtySecondClip, type Input } from './inputs.ts';
 import { sampleUsage, type Usage } from './usage-sampler.ts';
 
-const BUCKET = 'thumbnail-pipeline';
+const DEPLOYMENT = DEFAULT_DEPLOYMENT;
+const BUCKET = DEPLOYMENT.bucketName;
 
 interface Run extends Usage {
   method: 'ours' | 'seed';
@@ -45,18 +49,31 @@ function objectReads(proxy: CountingProxy, key: string): { bytes: number; reques
 
 const JOB = join(import.meta.dirname, 'worker-job.ts');
 
-/** Runs one method on one video in its own process; its memory and scratch disk are sampled meanwhile. */
+/**
+ * Runs one method on one video in its own process, signing as the worker role (temporary credentials in its
+ * environment, as a pod's SDK holds them); its memory and scratch disk are sampled meanwhile.
+ */
 async function measure(
   method: Run['method'],
   scratch: string,
   proxy: CountingProxy,
+  authority: IdentityAuthority,
   key: string,
 ): Promise<Run> {
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
   proxy.requests.length = 0;
+  const worker = authority.issue('worker', 3600, { deployment: DEPLOYMENT });
   const child = spawn(process.execPath, [JOB, method, proxy.url, BUCKET, key], {
-    env: { ...process.env, TMPDIR: scratch, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: worker.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: worker.secretAccessKey,
+      AWS_SESSION_TOKEN: worker.sessionToken,
+      TMPDIR: scratch,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stop = sampleUsage(child.pid ?? 0, scratch);
@@ -101,11 +118,20 @@ export async function benchWorker(ctx: BenchContext): Promise<Figure[]> {
   const emulator = await startAwsEmulator({
     dataDir: join(ctx.scratchDir, 'worker-aws'),
     port: 0,
-    region: 'us-east-1',
+    region: REGION,
+    deployment: DEPLOYMENT,
+    enforce: enforcementFromEnv(),
+    sessionSeconds: 3600,
     log: silentLog,
   });
   const proxy = await startCountingProxy(emulator.endpoint);
-  const { s3 } = clientsFor(proxy.url);
+  // The bench's own set-up (the bucket, the uploads) is the operator's: the deploy role, as Terraform's.
+  const s3 = new S3Client({
+    endpoint: emulator.endpoint,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: roleCredentials(emulator.authority, 'deployer', 3600, DEPLOYMENT),
+  });
   const results: Record<string, InputResult> = {};
   try {
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
@@ -117,7 +143,8 @@ export async function benchWorker(ctx: BenchContext): Promise<Figure[]> {
       // The extra variants are there to show a trend, once each, to keep the whole bench under ~25 minutes.
       const repetitions = ctx.quick ? 1 : (({ clip60: 3, large: 2 } as Record<string, number>)[id] ?? 1);
       const run = async (method: Run['method']) => {
-        const measured = await measure(method, join(ctx.scratchDir, `worker-${method}`), proxy, key);
+        const scratch = join(ctx.scratchDir, `worker-${method}`);
+        const measured = await measure(method, scratch, proxy, emulator.authority, key);
         result[method].push(measured);
         return measured;
       };

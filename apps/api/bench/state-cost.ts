@@ -13,15 +13,15 @@ import { request, Agent } from 'node:http';
 import { ListObjectsV2Command, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { parseThumbnailKey, thumbnailKeys, type PipelineEvent, type ServerMessage } from '@thumbs/model';
-import type { FauxqsServer } from 'fauxqs';
 import { countRequests } from '../src/prometheus.ts';
 import {
-  clientsFor,
   createResources,
   startApi,
   startEmulator,
   waitFor,
   WsRecorder,
+  type LocalAws,
+  type Resources,
 } from '../src/testing/harness.ts';
 import type { Figure } from '../../../bench/figures.ts';
 
@@ -55,15 +55,18 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-/** Tiny objects straight over HTTP (the emulator does not check signatures): ~10× faster than the SDK. */
-async function seedThumbnails(server: FauxqsServer, bucket: string, from: number, to: number): Promise<void> {
+/**
+ * Tiny objects straight over HTTP to the emulator itself, behind the endpoint's checks (the emulator checks no
+ * signatures): ~10× faster than the SDK.
+ */
+async function seedThumbnails(local: LocalAws, bucket: string, from: number, to: number): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const put = (key: string) =>
     new Promise<void>((resolve, reject) => {
       const req = request(
         {
           host: '127.0.0.1',
-          port: server.port,
+          port: local.fauxqs.port,
           method: 'PUT',
           path: `/${bucket}/${key}`,
           agent,
@@ -143,17 +146,18 @@ function doneEvent(source: string): PipelineEvent {
 }
 
 async function measureOurs(
-  server: FauxqsServer,
-  resources: ReturnType<typeof createResources>,
+  local: LocalAws,
+  resources: Resources,
   total: number,
   idleWindowMs: number,
   repeats: number,
 ) {
-  const aws = clientsFor(server.address);
+  // The API under test, as its IAM role; its S3 requests counted.
+  const aws = local.clients('api', resources.deployment);
   let s3Requests = 0;
   countRequests(aws.s3, () => s3Requests++);
   const started = performance.now();
-  const api = await startApi(server.address, resources, { QUEUE_POLL_MS: '1000' }, { aws });
+  const api = await startApi(local, resources, { QUEUE_POLL_MS: '1000' }, { aws });
   try {
     await waitFor(
       () => api.pipeline.thumbnails.ready && api.pipeline.store.index.count >= total,
@@ -215,10 +219,11 @@ async function measureOurs(
   }
 }
 
-async function measureSeed(server: FauxqsServer, bucket: string, repeats: number) {
-  const aws = clientsFor(server.address);
+async function measureSeed(local: LocalAws, resources: Resources, repeats: number) {
+  // The seed's API, with the same role as ours.
+  const aws = local.clients('api', resources.deployment);
   const runs = [];
-  for (let i = 0; i < repeats; i++) runs.push(await seedRebuild(aws.s3, bucket));
+  for (let i = 0; i < repeats; i++) runs.push(await seedRebuild(aws.s3, resources.bucket));
   const rebuildMs = median(runs.map((r) => r.ms));
   const requestsPerRebuild = runs[0]?.requests ?? 0;
   // A tick every 5 s, or back to back when one rebuild takes longer than that.
@@ -238,23 +243,23 @@ export async function benchStateCost(
   const idleWindowMs = options.idleWindowMs ?? 30_000;
   const repeats = options.repeats ?? 10;
   const say = options.say ?? (() => {});
-  const server = await startEmulator();
+  const local = await startEmulator();
   const rows: StateCostRow[] = [];
   try {
-    const resources = createResources(server, 'bench');
+    const resources = await createResources(local, 'bench');
     let seeded = 0;
     for (const size of [...sizes].sort((a, b) => a - b)) {
       say(`state cost: seeding ${size} thumbnails`);
-      await seedThumbnails(server, resources.bucket, seeded, size);
+      await seedThumbnails(local, resources.bucket, seeded, size);
       seeded = size;
       say(`state cost: ours at ${size}`);
-      const ours = await measureOurs(server, resources, size, idleWindowMs, repeats);
+      const ours = await measureOurs(local, resources, size, idleWindowMs, repeats);
       say(`state cost: seed's approach at ${size}`);
-      const seed = await measureSeed(server, resources.bucket, size >= 100_000 ? 1 : 3);
+      const seed = await measureSeed(local, resources, size >= 100_000 ? 1 : 3);
       rows.push({ thumbnails: size, ours, seed });
     }
   } finally {
-    await server.stop();
+    await local.stop();
   }
   return { rows, figures: rows.flatMap(toFigures) };
 }

@@ -1,15 +1,14 @@
-import type { FauxqsServer } from 'fauxqs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createResources, startApi, startEmulator } from './testing/harness.ts';
+import { createResources, startApi, startEmulator, type LocalAws } from './testing/harness.ts';
 
-let server: FauxqsServer;
+let local: LocalAws;
 let api: Awaited<ReturnType<typeof startApi>>;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await startEmulator();
-  api = await startApi(server.address, createResources(server, 'docs'));
+  local = await startEmulator();
+  api = await startApi(local, await createResources(local, 'docs'));
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -20,7 +19,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await api?.app.close();
-  await server?.stop();
+  await local?.stop();
 });
 
 describe('GET /docs under the API content security policy', () => {

@@ -1,21 +1,27 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { ListQueuesCommand } from '@aws-sdk/client-sqs';
-import type { FauxqsServer } from 'fauxqs';
+import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientsFor, createResources, startEmulator, waitFor, type Resources } from './testing/harness.ts';
+import {
+  apiEnv,
+  createResources,
+  startEmulator,
+  waitFor,
+  type LocalAws,
+  type Resources,
+} from './testing/harness.ts';
 
 const main = new URL('./main.ts', import.meta.url).pathname;
-let server: FauxqsServer;
+let local: LocalAws;
 let resources: Resources;
 
 beforeAll(async () => {
-  server = await startEmulator();
-  resources = createResources(server, 'main');
+  local = await startEmulator();
+  resources = await createResources(local, 'main');
 });
 
 afterAll(async () => {
-  await server?.stop();
+  await local?.stop();
 });
 
 function start(env: Record<string, string>) {
@@ -41,32 +47,40 @@ describe('node apps/api/src/main.ts', () => {
 
   it('serves, and on SIGTERM closes and deletes its fan-out queue', async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
+    // The API role's temporary credentials in the environment, where the SDK's default chain finds them.
+    const credentials = local.credentials('api', resources.deployment);
     const { child } = start({
-      API_PORT: String(port),
-      API_HOST: '127.0.0.1',
-      AWS_ENDPOINT_URL: server.address,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      S3_BUCKET: resources.bucket,
-      SQS_QUEUE_NAME: resources.queue,
-      SQS_DLQ_NAME: resources.dlq,
-      EVENTS_TOPIC_NAME: resources.topic,
-      ADMIN_TOKEN: 'secret',
-      PODS_ENABLED: 'false',
+      ...apiEnv(local.endpoint, resources, { API_PORT: String(port), ADMIN_TOKEN: 'secret' }),
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: credentials.sessionToken,
     });
-    const sqs = clientsFor(server.address).sqs;
-    const apiQueues = async () =>
-      (await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'thumbnail-api-' }))).QueueUrls ?? [];
+    const { sns } = local.clients('deployer', resources.deployment);
+    const subscribedQueues = async () =>
+      (
+        (await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: resources.topicArn })))
+          .Subscriptions ?? []
+      ).map((s) => s.Endpoint ?? '');
     await waitFor(
       async () => (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.ok,
       20_000,
       'ready',
     );
-    await waitFor(async () => (await apiQueues()).length === 1, 10_000, 'the fan-out queue');
+    const [queueArn = ''] = await waitFor(
+      async () => {
+        const queues = await subscribedQueues();
+        return queues.length === 1 && queues;
+      },
+      10_000,
+      'the fan-out subscription',
+    );
+    const queueName = queueArn.split(':').pop() ?? '';
+    expect(queueName).toMatch(/^thumbnail-api-/);
+    expect(local.fauxqs.inspectQueue(queueName)).toBeDefined();
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
-    expect(await apiQueues()).toEqual([]);
+    expect(await subscribedQueues()).toEqual([]);
+    expect(local.fauxqs.inspectQueue(queueName)).toBeUndefined();
   });
 });

@@ -4,23 +4,27 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { renderDeploymentPolicies } from '@thumbs/iam';
 import { ffmpegPath } from '@thumbs/runtime';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
-// The local stack's proxy that adds S3 event notifications in front of the emulator, and its resource setup.
-import { startAwsProxy, type AwsProxy } from '../../local/src/aws-proxy.ts';
-import { silentLog } from '../../local/src/log.ts';
+import { DEFAULT_DEPLOYMENT } from '../../local/src/testing/local-aws.ts';
+// The local stack's resource setup: through the endpoint, with the S3 event notification the proxy delivers.
 import { ensurePipelineResources } from '../../local/src/setup.ts';
-import { ADMIN_TOKEN, clientsFor, startApi, waitFor, WsRecorder, type Resources } from './testing/harness.ts';
+import {
+  ADMIN_TOKEN,
+  startApi,
+  startEmulator,
+  waitFor,
+  WsRecorder,
+  type LocalAws,
+  type Resources,
+} from './testing/harness.ts';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-// Distinctive credentials, so the logs can be searched for them.
-const WORKER_KEY_ID = 'worker-key-id-4f9c2a';
-const WORKER_SECRET = 'worker-secret-8d1e7b';
 /** Every log line of the worker and the API during these tests. */
 const logs: string[] = [];
 const logStream = new Writable({
@@ -31,18 +35,12 @@ const logStream = new Writable({
 });
 
 let dir: string;
-let fauxqs: FauxqsServer;
-let proxy: AwsProxy;
-let endpoint: string;
+let local: LocalAws;
+/** The worker role's credentials, given to the worker process (and searched for in the logs). */
+let workerCredentials: ReturnType<LocalAws['credentials']>;
 let worker: ChildProcess;
 let api: Awaited<ReturnType<typeof startApi>>;
-const resources: Resources = {
-  bucket: 'thumbnail-pipeline',
-  testSourceBucket: 'thumbnail-test-source',
-  queue: 'thumbnail-jobs',
-  dlq: 'thumbnail-jobs-dlq',
-  topic: 'thumbnail-events',
-};
+let resources: Resources;
 
 async function upload(filename: string, contentType: string, body: Buffer): Promise<string> {
   const response = await api.app.inject({
@@ -53,7 +51,11 @@ async function upload(filename: string, contentType: string, body: Buffer): Prom
   });
   expect(response.statusCode).toBe(200);
   const presigned = response.json();
-  const put = await fetch(presigned.url, { method: 'PUT', headers: presigned.headers, body });
+  const put = await fetch(presigned.url, {
+    method: 'PUT',
+    headers: presigned.headers,
+    body: new Uint8Array(body),
+  });
   expect(put.status).toBe(200);
   return presigned.key;
 }
@@ -62,34 +64,51 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'api-pipeline-'));
   // In memory: fauxqs 2.4.1 with SQLite persistence loses a message whose visibility is changed, which would
   // keep failed videos from ever reaching the DLQ.
-  fauxqs = await startFauxqs({ port: 0, logger: false });
-  proxy = await startAwsProxy({
-    port: 0,
-    upstreamPort: fauxqs.port,
-    notificationsFile: join(dir, 'notifications.json'),
-    region: 'us-east-1',
-    log: silentLog,
-  });
-  endpoint = `http://127.0.0.1:${proxy.port}`;
-  await ensurePipelineResources(clientsFor(endpoint), {
-    bucket: resources.bucket,
-    testSourceBucket: resources.testSourceBucket,
+  local = await startEmulator();
+  const deployment = DEFAULT_DEPLOYMENT;
+  const names = {
+    bucket: deployment.bucketName,
+    testSourceBucket: deployment.testSourceBucketName,
+    queue: deployment.queueName,
+    dlq: `${deployment.queueName}-dlq`,
+    topic: deployment.eventsTopicName,
+  };
+  const { arns, queuePolicies, topicPolicies } = await renderDeploymentPolicies(deployment);
+  // What Terraform does, as the deploy role.
+  const created = await ensurePipelineResources(local.clients('deployer', deployment), {
+    bucket: names.bucket,
+    testSourceBucket: names.testSourceBucket,
     uploadPrefix: 'uploads/',
-    queueName: resources.queue,
-    dlqName: resources.dlq,
-    topicName: resources.topic,
+    queueName: names.queue,
+    dlqName: names.dlq,
+    topicName: names.topic,
     maxReceiveCount: 3,
     visibilityTimeoutSeconds: 30,
+    queuePolicy: queuePolicies[arns.queue],
+    topicPolicy: topicPolicies[arns.topic],
   });
+  resources = {
+    ...names,
+    queueUrl: created.queueUrl,
+    dlqUrl: created.dlqUrl,
+    topicArn: created.topicArn,
+    deployment,
+  };
+  workerCredentials = local.credentials('worker', deployment);
   worker = spawn(process.execPath, ['apps/worker/src/main.ts'], {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      AWS_ENDPOINT_URL: endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: WORKER_KEY_ID,
-      AWS_SECRET_ACCESS_KEY: WORKER_SECRET,
+      AWS_ENDPOINT_URL: local.endpoint,
+      AWS_REGION: deployment.region,
+      AWS_ACCESS_KEY_ID: workerCredentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: workerCredentials.secretAccessKey,
+      AWS_SESSION_TOKEN: workerCredentials.sessionToken,
+      S3_BUCKET: resources.bucket,
+      SQS_QUEUE_URL: resources.queueUrl,
+      SQS_DLQ_URL: resources.dlqUrl,
+      EVENTS_TOPIC_ARN: resources.topicArn,
       WORKER_NAME: 'api-test-worker',
       WORKER_WAIT_SECONDS: '1',
       FAILURE_BACKOFF_SECONDS: '0',
@@ -98,14 +117,13 @@ beforeAll(async () => {
   });
   worker.stdout?.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
   worker.stderr?.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
-  api = await startApi(endpoint, resources, {}, { logger: pino({ level: 'debug' }, logStream) });
+  api = await startApi(local, resources, {}, { logger: pino({ level: 'debug' }, logStream) });
 });
 
 afterAll(async () => {
   worker?.kill('SIGTERM');
   await api?.app.close();
-  await proxy?.stop();
-  await fauxqs?.stop();
+  await local?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -170,6 +188,8 @@ describe('upload to thumbnails, through a real worker', () => {
     expect(text).toContain('job failed');
     expect(text).toContain('/api/uploads');
     expect(text).not.toMatch(/X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token/i);
-    for (const secret of [WORKER_KEY_ID, WORKER_SECRET, ADMIN_TOKEN]) expect(text).not.toContain(secret);
+    const { accessKeyId, secretAccessKey, sessionToken } = workerCredentials;
+    for (const secret of [accessKeyId, secretAccessKey, sessionToken, ADMIN_TOKEN])
+      expect(text).not.toContain(secret);
   });
 });

@@ -1,30 +1,29 @@
 import { Writable } from 'node:stream';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import type { FauxqsServer } from 'fauxqs';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_TOKEN,
-  clientsFor,
   createResources,
   ORIGIN,
   startApi,
   startEmulator,
   waitFor,
+  type LocalAws,
   type Resources,
 } from './testing/harness.ts';
 
-let server: FauxqsServer;
+let local: LocalAws;
 let resources: Resources;
 
 beforeAll(async () => {
-  server = await startEmulator();
-  resources = createResources(server, 'security');
+  local = await startEmulator();
+  resources = await createResources(local, 'security');
 });
 
 afterAll(async () => {
-  await server?.stop();
+  await local?.stop();
 });
 
 /** A pino logger at the most verbose level whose every line is kept in `lines`. */
@@ -60,7 +59,7 @@ const upload = { filename: 'clip.mp4', contentType: 'video/mp4', size: 100 };
 describe('admin token', () => {
   it('never appears in the logs, in error logs or in /metrics, whatever the requests', async () => {
     const { logger, lines } = capturedLogger();
-    const api = await startApi(server.address, resources, {}, { logger });
+    const api = await startApi(local, resources, {}, { logger });
     try {
       const guesses = [ADMIN_TOKEN, `${ADMIN_TOKEN}x`, ADMIN_TOKEN.slice(0, -1), 'wrong'];
       for (const token of guesses) {
@@ -83,7 +82,7 @@ describe('admin token', () => {
         }
       }
       // An AWS failure during an admin action is logged with its error: still no token.
-      const broken = await startApi(server.address, resources, { S3_BUCKET: 'no-such-bucket' }, { logger });
+      const broken = await startApi(local, resources, { S3_BUCKET: 'no-such-bucket' }, { logger });
       const failed = await fetch(`${broken.url}/api/purge`, {
         method: 'DELETE',
         headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -108,7 +107,7 @@ describe('admin token', () => {
 
 describe('rate limits', () => {
   it('answer the N+1th upload (with a valid token) in a minute with a 429', async () => {
-    const api = await startApi(server.address, resources, { ADMIN_RATE_LIMIT: '3' });
+    const api = await startApi(local, resources, { ADMIN_RATE_LIMIT: '3' });
     try {
       const codes: number[] = [];
       for (let i = 0; i < 4; i++) {
@@ -128,8 +127,8 @@ describe('rate limits', () => {
   });
 
   it('cannot be dodged with a forged X-Forwarded-For; behind one proxy, the address it appends counts', async () => {
-    const direct = await startApi(server.address, resources, { ADMIN_RATE_LIMIT: '2' });
-    const proxied = await startApi(server.address, resources, {
+    const direct = await startApi(local, resources, { ADMIN_RATE_LIMIT: '2' });
+    const proxied = await startApi(local, resources, {
       ADMIN_RATE_LIMIT: '2',
       TRUST_PROXY_HOPS: '1',
     });
@@ -159,7 +158,7 @@ describe('rate limits', () => {
 
 describe('origins', () => {
   it('answers a CORS preflight from the dashboard origin, and gives another origin no CORS headers', async () => {
-    const api = await startApi(server.address, resources);
+    const api = await startApi(local, resources);
     try {
       const preflight = (origin: string) =>
         fetch(`${api.url}/api/uploads`, {
@@ -184,8 +183,8 @@ describe('origins', () => {
   });
 
   it('accepts a same-origin WebSocket without DASHBOARD_ORIGIN (behind the ALB), refuses foreign origins', async () => {
-    const api = await startApi(server.address, resources, { DASHBOARD_ORIGIN: '' });
-    const proxied = await startApi(server.address, resources, {
+    const api = await startApi(local, resources, { DASHBOARD_ORIGIN: '' });
+    const proxied = await startApi(local, resources, {
       DASHBOARD_ORIGIN: '',
       TRUST_PROXY_HOPS: '1',
     });
@@ -219,7 +218,7 @@ describe('origins', () => {
   });
 
   it('accepts the configured dashboard origin on the WebSocket', async () => {
-    const api = await startApi(server.address, resources);
+    const api = await startApi(local, resources);
     try {
       expect(await upgradeStatus(api.url, { Origin: ORIGIN })).toBe(101);
       expect(await upgradeStatus(api.url, { Origin: `${ORIGIN}:8080` })).toBe(403);
@@ -231,7 +230,7 @@ describe('origins', () => {
 
 describe('security headers', () => {
   it('sends a CSP, no framing, no sniffing on JSON, docs and errors', async () => {
-    const api = await startApi(server.address, resources);
+    const api = await startApi(local, resources);
     try {
       for (const path of ['/api/state', '/docs/', '/api/nothing', '/health']) {
         const response = await fetch(`${api.url}${path}`);
@@ -252,10 +251,10 @@ describe('security headers', () => {
 
 describe('fan-out queue', () => {
   it('lets only the events topic send to it (queue policy with aws:SourceArn), as real SQS requires', async () => {
-    const api = await startApi(server.address, resources);
+    const api = await startApi(local, resources);
     try {
       await waitFor(() => api.pipeline.events.ready, 10_000, 'the subscription');
-      const aws = clientsFor(server.address);
+      const aws = local.clients('deployer', resources.deployment);
       const { QueueUrl } = await aws.sqs.send(
         new GetQueueUrlCommand({ QueueName: api.pipeline.events.queueName }),
       );
@@ -270,7 +269,7 @@ describe('fan-out queue', () => {
           Action: 'sqs:SendMessage',
           Resource: attributes.Attributes?.QueueArn,
           Condition: {
-            ArnEquals: { 'aws:SourceArn': `arn:aws:sns:us-east-1:000000000000:${resources.topic}` },
+            ArnEquals: { 'aws:SourceArn': resources.topicArn },
           },
         },
       ]);

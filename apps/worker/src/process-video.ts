@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { FRAMES, thumbnailKey, type FrameLabel } from '@thumbs/model';
+import { signingWindowSeconds } from '@thumbs/runtime';
 import { extractFrames, probeVideo, seekTimes } from './ffmpeg.ts';
 import { openRangeRelay, type RangeRelayOptions, type RelayStats } from './range-relay.ts';
 
@@ -37,8 +38,24 @@ export interface ThumbnailSettings {
   rangeRelay?: RangeRelayOptions | false;
 }
 
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
 function isNotFound(error: unknown): boolean {
-  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+  return httpStatus(error) === 404;
+}
+
+/**
+ * A failed HEAD, named by object and status: the answer has no body, so the SDK's own error says only
+ * "UnknownError" (a 403 AccessDenied, say, when the role may not read the key or know that it is missing).
+ */
+function headFailed(error: unknown, bucket: string, key: string): Error {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const status = httpStatus(error);
+  return new Error(`could not HEAD s3://${bucket}/${key}: ${status ? `HTTP ${status} ` : ''}(${reason})`, {
+    cause: error,
+  });
 }
 
 function unquote(eTag: string | undefined): string {
@@ -62,7 +79,7 @@ export async function headSource(
     };
   } catch (error) {
     if (isNotFound(error)) return undefined;
-    throw error;
+    throw headFailed(error, bucket, key);
   }
 }
 
@@ -80,7 +97,7 @@ export async function existingThumbnails(
       refs.push({ key, frame: frame.label, size: head.ContentLength ?? 0 });
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw error;
+      throw headFailed(error, settings.bucket, key);
     }
   }
   return refs;
@@ -91,21 +108,41 @@ export async function existingThumbnails(
  * then stores them. Nothing is stored unless all three frames were extracted. `onSourceRead` learns how
  * much of the source the relay fetched (not called without the relay).
  */
+/**
+ * The source's presigned GET, re-signed once 5/6 of its life is gone. Its life is bounded by the credentials
+ * that sign it (under IRSA an STS session can have only minutes left), so a long job read through the range
+ * relay never meets an expired URL; ffmpeg reading the URL itself (no relay) gets one URL for the whole job.
+ */
+function presignedSource(s3: S3Client, source: SourceObject, wantedSeconds: number): () => Promise<string> {
+  let current: { url: string; renewAt: number } | undefined;
+  return async () => {
+    const now = Date.now();
+    if (!current || now >= current.renewAt) {
+      const expiresIn = await signingWindowSeconds(s3, wantedSeconds, now);
+      const command = new GetObjectCommand({ Bucket: source.bucket, Key: source.key });
+      const url = await getSignedUrl(s3, command, { expiresIn, signingDate: new Date(now) });
+      current = { url, renewAt: now + (expiresIn * 1000 * 5) / 6 };
+    }
+    return current.url;
+  };
+}
+
 export async function makeThumbnails(
   settings: ThumbnailSettings,
   source: SourceObject,
   signal?: AbortSignal,
   onSourceRead?: (stats: RelayStats) => void,
 ): Promise<ThumbnailRef[]> {
-  const expiresIn = Math.min(604_800, Math.ceil((2 * settings.timeoutMs) / 1000) + 60);
-  const url = await getSignedUrl(
+  const sourceUrl = presignedSource(
     settings.s3,
-    new GetObjectCommand({ Bucket: source.bucket, Key: source.key }),
-    { expiresIn },
+    source,
+    Math.min(604_800, Math.ceil((2 * settings.timeoutMs) / 1000) + 60),
   );
   const relay =
-    settings.rangeRelay === false ? undefined : await openRangeRelay(url, source.key, settings.rangeRelay);
-  const input = relay?.url ?? url;
+    settings.rangeRelay === false
+      ? undefined
+      : await openRangeRelay(sourceUrl, source.key, settings.rangeRelay);
+  const input = relay?.url ?? (await sourceUrl());
   const dir = await mkdtemp(join(tmpdir(), 'thumbs-'));
   try {
     const media = { name: source.key, signal, timeoutMs: settings.timeoutMs };

@@ -11,7 +11,7 @@ import { DEFAULT_MAX_WINDOW } from './range-relay.ts';
 import { makeLargeClip } from './testing/clips.ts';
 import { startCountingProxy, type CountingProxy, type ProxiedRequest } from './testing/counting-proxy.ts';
 import {
-  clientsFor,
+  clientsVia,
   createPipeline,
   putObject,
   publishedEvents,
@@ -25,7 +25,10 @@ import { createWorker } from './worker.ts';
 
 let testbed: Testbed;
 let server: FauxqsServer;
-let direct: AwsClients;
+/** The test's own S3 actions, as the deploy role, straight to the endpoint. */
+let deployer: AwsClients;
+/** The worker role's clients, through the counting proxy. */
+let proxied: AwsClients;
 let proxy: CountingProxy;
 let dir: string;
 let pipeline: Pipeline;
@@ -33,9 +36,11 @@ const log = testLog();
 
 beforeAll(async () => {
   testbed = await startTestbed('worker-range-');
-  ({ server, clients: direct, dir } = testbed);
-  proxy = await startCountingProxy(testbed.endpoint);
-  pipeline = createPipeline(server, randomUUID().slice(0, 8));
+  ({ server, dir } = testbed);
+  proxy = await startCountingProxy(testbed.local.endpoint);
+  pipeline = createPipeline(testbed.local, randomUUID().slice(0, 8));
+  deployer = testbed.local.clients('deployer', pipeline.deployment);
+  proxied = clientsVia(proxy.url, testbed.local, 'worker', pipeline.deployment);
 });
 
 afterEach(() => {
@@ -52,7 +57,7 @@ async function storeLargeClip(key: string, options: { gopSeconds?: number; moovA
   const file = join(dir, 'large.mp4');
   await makeLargeClip(file, { repeats: 12, ...options });
   const body = await readFile(file);
-  const eTag = await putObject(direct.s3, pipeline.bucket, key, body);
+  const eTag = await putObject(deployer.s3, pipeline.bucket, key, body);
   await rm(file);
   return { size: body.length, eTag };
 }
@@ -82,7 +87,7 @@ describe('range reads of a large video', () => {
     const { size, eTag } = await storeLargeClip(key, {});
     queueS3Event(server, pipeline, { key, size, eTag });
     // Everything the worker sends to AWS goes through the proxy, so its presigned URLs point there too.
-    const worker = createWorker(loadWorkerConfig(workerEnv(proxy.url, pipeline)), clientsFor(proxy.url), log);
+    const worker = createWorker(loadWorkerConfig(workerEnv(testbed.local, pipeline)), proxied, log);
     void worker.run();
     try {
       const done = await waitFor(async () =>
@@ -123,7 +128,7 @@ describe('range reads of a large video', () => {
       }
     } finally {
       await worker.stop(0);
-      await direct.s3.send(new DeleteObjectCommand({ Bucket: pipeline.bucket, Key: key }));
+      await deployer.s3.send(new DeleteObjectCommand({ Bucket: pipeline.bucket, Key: key }));
     }
   });
 
@@ -137,7 +142,7 @@ describe('range reads of a large video', () => {
     async ({ label, gopSeconds, moovAtEnd, bound }) => {
       const key = `uploads/${randomUUID()}.mp4`;
       const { size } = await storeLargeClip(key, { gopSeconds, moovAtEnd });
-      const s3 = clientsFor(proxy.url).s3;
+      const { s3 } = proxied;
       try {
         const source = await headSource(s3, pipeline.bucket, key);
         const started = Date.now();
@@ -154,7 +159,7 @@ describe('range reads of a large video', () => {
         expect(relayed.requests).toBe(sourceReads().length);
         expect(fraction).toBeLessThanOrEqual(bound);
       } finally {
-        await direct.s3.send(new DeleteObjectCommand({ Bucket: pipeline.bucket, Key: key }));
+        await deployer.s3.send(new DeleteObjectCommand({ Bucket: pipeline.bucket, Key: key }));
       }
     },
   );

@@ -11,26 +11,29 @@ import { MediaError, networkInputOptions, probeVideo } from './ffmpeg.ts';
 import { openRangeRelay, parseRange, type RangeRelay, type RangeRelayOptions } from './range-relay.ts';
 import { makeTestClip } from './testing/clips.ts';
 import { startCountingProxy, type CountingProxy } from './testing/counting-proxy.ts';
-import { clientsFor, putObject } from './testing/emulator.ts';
+import { clientsVia, createPipeline, putObject, type Pipeline } from './testing/emulator.ts';
 import { startTestbed, type Testbed } from './testing/testbed.ts';
 
 const run = promisify(execFile);
 const KiB = 1024;
-const bucket = 'relay-test';
 
 let testbed: Testbed;
+let pipeline: Pipeline;
+let bucket: string;
 let proxy: CountingProxy;
 let dir: string;
 const relays: RangeRelay[] = [];
 const data = randomBytes(3 * 1024 * 1024 + 123);
 const BIG = 64 * 1024 * 1024;
 
-/** A presigned GET through the counting proxy, so the test sees what the relay asks of storage. */
+/** A presigned GET as the worker makes it, through the counting proxy to see what the relay asks of storage. */
 function presign(key: string): Promise<string> {
-  return getSignedUrl(clientsFor(proxy.url).s3, new GetObjectCommand({ Bucket: bucket, Key: key }), {
-    expiresIn: 600,
-  });
+  const { s3 } = clientsVia(proxy.url, testbed.local, 'worker', pipeline.deployment);
+  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 600 });
 }
+
+/** The test's own uploads, as the deploy role. */
+const deployer = () => testbed.local.clients('deployer', pipeline.deployment).s3;
 
 async function relayFor(key: string, options: RangeRelayOptions = {}): Promise<RangeRelay> {
   const relay = await openRangeRelay(await presign(key), key, options);
@@ -51,10 +54,11 @@ async function get(url: string, range?: string) {
 beforeAll(async () => {
   testbed = await startTestbed('worker-relay-');
   dir = testbed.dir;
-  testbed.server.createBucket(bucket);
-  await putObject(testbed.clients.s3, bucket, 'uploads/data.bin', data);
-  await putObject(testbed.clients.s3, bucket, 'uploads/big.bin', Buffer.alloc(BIG, 1));
-  proxy = await startCountingProxy(testbed.endpoint);
+  pipeline = createPipeline(testbed.local, 'relay');
+  bucket = pipeline.bucket;
+  await putObject(deployer(), bucket, 'uploads/data.bin', data);
+  await putObject(deployer(), bucket, 'uploads/big.bin', Buffer.alloc(BIG, 1));
+  proxy = await startCountingProxy(testbed.local.endpoint);
 });
 
 afterEach(async () => {
@@ -205,7 +209,7 @@ describe('ffmpeg through the relay', () => {
       extra: ['-movflags', '+faststart'],
     });
     const key = 'uploads/noisy clip.mp4';
-    await putObject(clientsFor(proxy.url).s3, bucket, key, await readFile(clip));
+    await putObject(deployer(), bucket, key, await readFile(clip));
     const relay = await relayFor(key, { minWindow: 4 * KiB, maxWindow: 16 * KiB });
 
     const media = { name: key, timeoutMs: 30_000 };

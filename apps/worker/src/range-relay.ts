@@ -62,7 +62,8 @@ export function parseRange(header: string | undefined): ByteRange | undefined | 
  * tail), so fetched windows are kept in a small cache and later reads of those bytes are answered from it.
  */
 export async function openRangeRelay(
-  source: string,
+  /** The source URL, or a function that gives a current one (presigned URLs are re-signed before they expire). */
+  source: string | (() => Promise<string>),
   name: string,
   options: RangeRelayOptions = {},
 ): Promise<RangeRelay> {
@@ -90,7 +91,8 @@ export async function openRangeRelay(
 
   async function fetchRange(range: string, signal: AbortSignal): Promise<Response> {
     stats.requests++;
-    return fetch(source, { headers: { range }, signal });
+    const url = typeof source === 'string' ? source : await source();
+    return fetch(url, { headers: { range }, signal });
   }
 
   async function relay(req: IncomingMessage, res: ServerResponse): Promise<void> {

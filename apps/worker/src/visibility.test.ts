@@ -7,7 +7,7 @@ import { loadWorkerConfig } from './config.ts';
 import { makeNumberedClip } from './testing/clips.ts';
 import { startCountingProxy, type CountingProxy } from './testing/counting-proxy.ts';
 import {
-  clientsFor,
+  clientsVia,
   createPipeline,
   putObject,
   publishedEvents,
@@ -30,7 +30,7 @@ beforeAll(async () => {
   testbed = await startTestbed('worker-visibility-');
   ({ server, dir } = testbed);
   // Slow storage: every read of the video (a presigned GET) waits 2 s, so the job outlasts the timeout.
-  proxy = await startCountingProxy(testbed.endpoint, {
+  proxy = await startCountingProxy(testbed.local.endpoint, {
     delayMs: (r) => (r.method === 'GET' && r.path.includes('X-Amz-Signature=') ? 2000 : 0),
   });
 });
@@ -41,19 +41,24 @@ afterAll(async () => {
 });
 
 it('keeps extending the message while a job runs longer than the visibility timeout', async () => {
-  const pipeline = createPipeline(server, randomUUID().slice(0, 8));
+  const { local } = testbed;
+  const pipeline = createPipeline(local, randomUUID().slice(0, 8));
   const clip = join(dir, 'clip.mp4');
   await makeNumberedClip(clip, { seconds: 1 });
   const body = await readFile(clip);
   const key = 'uploads/slow.mp4';
-  const eTag = await putObject(clientsFor(proxy.url).s3, pipeline.bucket, key, body);
+  const eTag = await putObject(local.clients('deployer', pipeline.deployment).s3, pipeline.bucket, key, body);
   queueS3Event(server, pipeline, { key, size: body.length, eTag });
   // Without the relay's cache, ffprobe and each ffmpeg input wait for storage in turn.
-  const env = workerEnv(proxy.url, pipeline, {
+  const env = workerEnv(local, pipeline, {
     WORKER_VISIBILITY_TIMEOUT: String(VISIBILITY_SECONDS),
     RANGE_CACHE_BYTES: '0',
   });
-  const worker = createWorker(loadWorkerConfig(env), clientsFor(proxy.url), log);
+  const worker = createWorker(
+    loadWorkerConfig(env),
+    clientsVia(proxy.url, local, 'worker', pipeline.deployment),
+    log,
+  );
   void worker.run();
   try {
     const deadlines: number[] = [];

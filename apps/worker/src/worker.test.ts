@@ -8,9 +8,9 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import type { FauxqsServer } from 'fauxqs';
+import type { LocalAws } from '../../local/src/testing/local-aws.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildS3Event, buildS3TestEvent, failureKey, thumbnailKeys, type FailureRecord } from '@thumbs/model';
-import type { AwsClients } from '@thumbs/runtime';
 import { loadWorkerConfig } from './config.ts';
 import type { Consumer } from './consumer.ts';
 import { makeAudioOnly, makeNumberedClip, makeTestClip } from './testing/clips.ts';
@@ -28,16 +28,15 @@ import { startTestbed, testLog, type Testbed } from './testing/testbed.ts';
 import { createWorker } from './worker.ts';
 
 let testbed: Testbed;
+let local: LocalAws;
 let server: FauxqsServer;
-let endpoint: string;
-let clients: AwsClients;
 let dir: string;
 const workers: Consumer[] = [];
 const log = testLog();
 
 beforeAll(async () => {
   testbed = await startTestbed('worker-test-');
-  ({ server, endpoint, clients, dir } = testbed);
+  ({ local, server, dir } = testbed);
 });
 
 afterEach(async () => {
@@ -49,11 +48,16 @@ afterAll(async () => {
 });
 
 function newPipeline(): Pipeline {
-  return createPipeline(server, randomUUID().slice(0, 8));
+  return createPipeline(local, randomUUID().slice(0, 8));
 }
 
+/** The test's own S3 actions (uploading videos, looking at results), as the deploy role. */
+const deployer = (pipeline: Pipeline) => local.clients('deployer', pipeline.deployment).s3;
+
+/** A worker of the pipeline, with the worker role's credentials for it. */
 function startWorker(pipeline: Pipeline, extra: Record<string, string> = {}): void {
-  const worker = createWorker(loadWorkerConfig(workerEnv(endpoint, pipeline, extra)), clients, log);
+  const config = loadWorkerConfig(workerEnv(local, pipeline, extra));
+  const worker = createWorker(config, local.clients('worker', pipeline.deployment), log);
   workers.push(worker);
   void worker.run();
 }
@@ -61,12 +65,16 @@ function startWorker(pipeline: Pipeline, extra: Record<string, string> = {}): vo
 /** Puts a file into S3 and queues the S3 event notification AWS would send for it. */
 async function upload(pipeline: Pipeline, key: string, file: string): Promise<void> {
   const body = await readFile(file);
-  const put = await clients.s3.send(new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: body }));
+  const put = await deployer(pipeline).send(
+    new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: body }),
+  );
   queueS3Event(server, pipeline, { key, size: body.length, eTag: put.ETag ?? '' });
 }
 
-async function listKeys(bucket: string, prefix: string): Promise<string[]> {
-  const result = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+async function listKeys(pipeline: Pipeline, prefix: string): Promise<string[]> {
+  const result = await deployer(pipeline).send(
+    new ListObjectsV2Command({ Bucket: pipeline.bucket, Prefix: prefix }),
+  );
   return (result.Contents ?? []).map((object) => object.Key ?? '').sort();
 }
 
@@ -94,11 +102,11 @@ describe('worker', () => {
     const expected = ['uploads/clip.mp4', 'uploads/clip.mov', odd]
       .flatMap((key) => thumbnailKeys(key))
       .sort();
-    expect(await listKeys(pipeline.bucket, 'thumbnails/')).toEqual(expected);
+    expect(await listKeys(pipeline, 'thumbnails/')).toEqual(expected);
     expect(new Set(expected).size).toBe(9);
     await waitFor(async () => queueMessages(server, pipeline.queue).length === 0);
 
-    const head = await clients.s3.send(
+    const head = await deployer(pipeline).send(
       new HeadObjectCommand({ Bucket: pipeline.bucket, Key: thumbnailKeys(odd)[1] }),
     );
     expect(head.ContentType).toBe('image/jpeg');
@@ -106,7 +114,9 @@ describe('worker', () => {
     expect(head.Metadata?.frame).toBe('50%');
     const images = await Promise.all(
       thumbnailKeys('uploads/clip.mov').map(async (key) => {
-        const object = await clients.s3.send(new GetObjectCommand({ Bucket: pipeline.bucket, Key: key }));
+        const object = await deployer(pipeline).send(
+          new GetObjectCommand({ Bucket: pipeline.bucket, Key: key }),
+        );
         return Buffer.from(await object.Body!.transformToByteArray()).toString('base64');
       }),
     );
@@ -132,14 +142,14 @@ describe('worker', () => {
     await upload(pipeline, 'uploads/twice.mp4', mp4);
     startWorker(pipeline);
     await waitFor(async () => doneSources(pipeline).length === 1);
-    const first = await clients.s3.send(
+    const first = await deployer(pipeline).send(
       new HeadObjectCommand({ Bucket: pipeline.bucket, Key: thumbnailKeys('uploads/twice.mp4')[0] }),
     );
 
     await upload(pipeline, 'uploads/twice.mp4', mp4);
     await waitFor(async () => doneSources(pipeline).length === 2);
-    expect(await listKeys(pipeline.bucket, 'thumbnails/')).toEqual(thumbnailKeys('uploads/twice.mp4').sort());
-    const second = await clients.s3.send(
+    expect(await listKeys(pipeline, 'thumbnails/')).toEqual(thumbnailKeys('uploads/twice.mp4').sort());
+    const second = await deployer(pipeline).send(
       new HeadObjectCommand({ Bucket: pipeline.bucket, Key: thumbnailKeys('uploads/twice.mp4')[0] }),
     );
     expect(second.LastModified).toEqual(first.LastModified);
@@ -174,7 +184,7 @@ describe('worker', () => {
     expect(corruptFailure?.error).toMatch(/^ffprobe could not read uploads\/corrupt\.mp4: /);
     expect(corruptFailure?.error).not.toContain('X-Amz-Signature');
 
-    const record = await clients.s3.send(
+    const record = await deployer(pipeline).send(
       new GetObjectCommand({ Bucket: pipeline.bucket, Key: failureKey('uploads/audio-only.mp4') }),
     );
     const failure = JSON.parse(await record.Body!.transformToString()) as FailureRecord;
@@ -184,37 +194,37 @@ describe('worker', () => {
       attempt: 3,
       worker: 'test-worker',
     });
-    expect(await listKeys(pipeline.bucket, 'thumbnails/')).toEqual(thumbnailKeys('uploads/good.mp4').sort());
+    expect(await listKeys(pipeline, 'thumbnails/')).toEqual(thumbnailKeys('uploads/good.mp4').sort());
   });
 
   it('keeps the message when the thumbnails cannot all be stored', async () => {
     const pipeline = newPipeline();
     const mp4 = await clip('unstored.mp4', (path) => makeNumberedClip(path, { seconds: 1 }));
     await upload(pipeline, 'uploads/unstored.mp4', mp4);
-    // The source is found through the event's bucket; thumbnails go to a bucket that does not exist.
-    startWorker(pipeline, { S3_BUCKET: 'no-such-bucket', FAILURE_BACKOFF_SECONDS: '30' });
+    // Thumbnails go under a prefix the worker's role may read (so their absence is known) but not write.
+    startWorker(pipeline, { S3_THUMBNAIL_PREFIX: 'uploads/thumbnails/', FAILURE_BACKOFF_SECONDS: '30' });
 
     const failure = await waitFor(async () =>
       publishedEvents(server, pipeline).find((event) => event.type === 'job.failed'),
     );
     expect(failure.type === 'job.failed' && failure.error).toMatch(
-      /could not upload thumbnails\/uploads\/unstored\.mp4\//,
+      /^could not upload uploads\/thumbnails\/uploads\/unstored\.mp4\/.* AccessDenied: /,
     );
     expect(failure.type === 'job.failed' && failure.final).toBe(false);
     const inflight = server.inspectQueue(pipeline.queue)?.messages.inflight ?? [];
     expect(inflight.map((entry) => entry.message.approximateReceiveCount)).toEqual([1]);
     // Backed off, not waiting out the whole visibility timeout.
     expect(inflight[0]!.visibilityDeadline - Date.now()).toBeGreaterThan(20_000);
-    expect(await listKeys(pipeline.bucket, 'thumbnails/')).toEqual([]);
+    expect(await listKeys(pipeline, 'uploads/thumbnails/')).toEqual([]);
   });
 
   it('deletes S3 test events and unreadable messages, and reads plain keys and SNS envelopes', async () => {
     const pipeline = newPipeline();
     const mp4 = await clip('plain.mp4', (path) => makeNumberedClip(path, { seconds: 1 }));
-    await clients.s3.send(
+    await deployer(pipeline).send(
       new PutObjectCommand({ Bucket: pipeline.bucket, Key: 'uploads/plain.mp4', Body: await readFile(mp4) }),
     );
-    await clients.s3.send(
+    await deployer(pipeline).send(
       new PutObjectCommand({
         Bucket: pipeline.bucket,
         Key: 'uploads/wrapped.mp4',

@@ -67,7 +67,11 @@ export async function authorize(request: AuthorizationRequest): Promise<Decision
       request: {
         principal,
         action,
-        resource: { accountId: request.resourceAccount, resource: resource.replaceAll('*', LITERAL_STAR) },
+        resource: {
+          accountId: request.resourceAccount,
+          // A resource of exactly `*` is how IAM names account-wide actions (ListQueues), not a key with a star.
+          resource: resource === '*' ? resource : resource.replaceAll('*', LITERAL_STAR),
+        },
         contextVariables: request.context ?? {},
       },
     },

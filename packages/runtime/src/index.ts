@@ -2,3 +2,4 @@ export * from './aws.ts';
 export * from './config.ts';
 export * from './logger.ts';
 export * from './media.ts';
+export * from './signing-window.ts';

@@ -1,18 +1,17 @@
 import { connect } from 'node:net';
-import type { FauxqsServer } from 'fauxqs';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, createResources, startApi, startEmulator } from '../testing/harness.ts';
+import { ADMIN_TOKEN, createResources, startApi, startEmulator, type LocalAws } from '../testing/harness.ts';
 
 const UPLOAD_MAX_BYTES = 50 * 1024 * 1024;
 
-let server: FauxqsServer;
+let local: LocalAws;
 let api: Awaited<ReturnType<typeof startApi>>;
 
 beforeAll(async () => {
-  server = await startEmulator();
-  api = await startApi(server.address, createResources(server, 'hostile'), {
+  local = await startEmulator();
+  api = await startApi(local, await createResources(local, 'hostile'), {
     ADMIN_RATE_LIMIT: '1000000',
     UPLOAD_MAX_BYTES: String(UPLOAD_MAX_BYTES),
   });
@@ -20,7 +19,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.app.close();
-  await server?.stop();
+  await local?.stop();
 });
 
 const ROUTES = [

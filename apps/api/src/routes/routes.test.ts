@@ -1,27 +1,28 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { buildS3Event, failureKey, thumbnailKeys, type PipelineEvent } from '@thumbs/model';
-import type { FauxqsServer } from 'fauxqs';
+import type { AwsClients } from '@thumbs/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_TOKEN,
-  clientsFor,
   createResources,
   startApi,
   startEmulator,
   waitFor,
   WsRecorder,
+  type LocalAws,
   type Resources,
 } from '../testing/harness.ts';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const VIDEOS = 5;
 
-let server: FauxqsServer;
+let local: LocalAws;
 let resources: Resources;
 let api: Awaited<ReturnType<typeof startApi>>;
-let aws: ReturnType<typeof clientsFor>;
+/** The test's own calls (seeding, checking results): the deploy role's, as a person at the console. */
+let aws: AwsClients;
 
 async function put(key: string, body = 'x', bucket = resources.bucket): Promise<void> {
   await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
@@ -32,25 +33,21 @@ async function keysUnder(prefix: string, bucket = resources.bucket): Promise<str
   return (listed.Contents ?? []).map((o) => o.Key ?? '');
 }
 
-async function queueUrl(name: string): Promise<string> {
-  return (await aws.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl ?? '';
-}
-
 beforeAll(async () => {
-  server = await startEmulator();
-  resources = createResources(server, 'routes');
-  aws = clientsFor(server.address);
+  local = await startEmulator();
+  resources = await createResources(local, 'routes');
+  aws = local.clients('deployer', resources.deployment);
   for (let v = 0; v < VIDEOS; v++) {
     await put(`uploads/seed-${v}.mp4`);
     for (const key of thumbnailKeys(`uploads/seed-${v}.mp4`)) await put(key, 'jpeg-bytes');
   }
-  api = await startApi(server.address, resources);
+  api = await startApi(local, resources);
   await waitFor(() => api.pipeline.thumbnails.ready, 10_000, 'the thumbnail index');
 });
 
 afterAll(async () => {
   await api?.app.close();
-  await server?.stop();
+  await local?.stop();
 });
 
 describe('read routes', () => {
@@ -189,7 +186,7 @@ describe('admin routes', () => {
   });
 
   it('rate-limits admin routes', async () => {
-    const limited = await startApi(server.address, resources, { ADMIN_RATE_LIMIT: '2' });
+    const limited = await startApi(local, resources, { ADMIN_RATE_LIMIT: '2' });
     try {
       const codes = [];
       for (let i = 0; i < 3; i++)
@@ -254,12 +251,11 @@ describe('admin routes', () => {
   });
 
   it('lists dead-lettered messages with their last error, and redrives them to the work queue', async () => {
-    const dlqUrl = await queueUrl(resources.dlq);
     const sources = ['uploads/broken-1.mp4', 'uploads/broken-2.mp4', 'uploads/broken 3.mp4'];
     for (const source of sources) {
       await aws.sqs.send(
         new SendMessageCommand({
-          QueueUrl: dlqUrl,
+          QueueUrl: resources.dlqUrl,
           MessageBody: buildS3Event({
             bucket: resources.bucket,
             key: source,
@@ -292,7 +288,7 @@ describe('admin routes', () => {
     expect(redrive.json()).toEqual({ moved: 3 });
     const moved = await aws.sqs.send(
       new ReceiveMessageCommand({
-        QueueUrl: await queueUrl(resources.queue),
+        QueueUrl: resources.queueUrl,
         MaxNumberOfMessages: 10,
         WaitTimeSeconds: 1,
       }),
@@ -332,9 +328,8 @@ describe('events and purge', () => {
       processingMs: 1200,
       time: new Date().toISOString(),
     };
-    const topicArn = `arn:aws:sns:us-east-1:000000000000:${resources.topic}`;
     const sent = Date.now();
-    await aws.sns.send(new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(event) }));
+    await aws.sns.send(new PublishCommand({ TopicArn: resources.topicArn, Message: JSON.stringify(event) }));
     const update = await ws.waitFor('thumbnails', (m) => m.added.some((t) => t.source === source));
     expect(Date.now() - sent).toBeLessThan(3000);
     expect(update.added.map((t) => t.key).sort()).toEqual([...keys].sort());

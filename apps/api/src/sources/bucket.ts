@@ -10,7 +10,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { signingWindowSeconds } from './signing-window.ts';
+import { signingWindowSeconds } from '@thumbs/runtime';
 import { failureKey, isVideoKey, videoExtension, type FailureRecord } from '@thumbs/model';
 
 export interface BucketOptions {
@@ -74,9 +74,13 @@ export class Bucket {
       ContentType: file.contentType,
       ContentLength: file.size,
     });
-    const expiresIn = await signingWindowSeconds(this.options.signer, ttlSeconds);
+    // One clock reading for the window, the signature's date and the announced expiry, so that expiresAt is
+    // never later than the credentials' expiration.
+    const now = Date.now();
+    const expiresIn = await signingWindowSeconds(this.options.signer, ttlSeconds, now);
     const url = await getSignedUrl(this.options.signer, command, {
       expiresIn,
+      signingDate: new Date(now),
       signableHeaders: new Set(['content-type', 'content-length']),
     });
     return {
@@ -84,7 +88,7 @@ export class Bucket {
       url,
       method: 'PUT',
       headers: { 'Content-Type': file.contentType },
-      expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString(),
+      expiresAt: new Date(now + expiresIn * 1000).toISOString(),
     };
   }
 

@@ -1,36 +1,34 @@
-import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { ListSubscriptionsByTopicCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { thumbnailKeys } from '@thumbs/model';
-import type { FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_TOKEN,
-  clientsFor,
   createResources,
   startApi,
   startEmulator,
   waitFor,
   WsRecorder,
+  type LocalAws,
   type Resources,
 } from '../testing/harness.ts';
 
-let server: FauxqsServer;
+let local: LocalAws;
 let resources: Resources;
 
 beforeAll(async () => {
-  server = await startEmulator();
-  resources = createResources(server, 'fanout');
+  local = await startEmulator();
+  resources = await createResources(local, 'fanout');
 });
 
 afterAll(async () => {
-  await server?.stop();
+  await local?.stop();
 });
 
 describe('events fan-out across API replicas', () => {
   it('delivers every event to every replica, and each replica removes its queue when it stops', async () => {
-    const aws = clientsFor(server.address);
-    const topicArn = `arn:aws:sns:us-east-1:000000000000:${resources.topic}`;
-    const replicas = [await startApi(server.address, resources), await startApi(server.address, resources)];
+    const aws = local.clients('deployer', resources.deployment);
+    const { topicArn } = resources;
+    const replicas = [await startApi(local, resources), await startApi(local, resources)];
     await waitFor(() => replicas.every((r) => r.pipeline.events.ready), 10_000, 'both subscriptions');
     const sockets = replicas.map((r) => new WsRecorder(r.url));
     await Promise.all(sockets.map((s) => s.waitFor('snapshot')));
@@ -76,14 +74,10 @@ describe('events fan-out across API replicas', () => {
     await aws.sns.send(new PublishCommand({ TopicArn: topicArn, Message: '{"type":"job.exploded"}' }));
 
     const names = replicas.map((r) => r.pipeline.events.queueName);
-    const queuesBefore =
-      (await aws.sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'thumbnail-api-' }))).QueueUrls ?? [];
-    for (const name of names) expect(queuesBefore.some((url) => url.endsWith(`/${name}`))).toBe(true);
+    for (const name of names) expect(local.fauxqs.inspectQueue(name)).toBeDefined();
     for (const socket of sockets) socket.close();
     for (const replica of replicas) await replica.app.close();
-    const queuesAfter =
-      (await aws.sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'thumbnail-api-' }))).QueueUrls ?? [];
-    for (const name of names) expect(queuesAfter.some((url) => url.endsWith(`/${name}`))).toBe(false);
+    for (const name of names) expect(local.fauxqs.inspectQueue(name)).toBeUndefined();
     const subscriptions = await aws.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
     expect(subscriptions.Subscriptions ?? []).toEqual([]);
   });
@@ -93,9 +87,8 @@ describe('when AWS is unreachable', () => {
   it('marks the sources unavailable and keeps serving', async () => {
     // A port nothing listens on: every AWS call fails fast.
     const dead = await startEmulator();
-    const endpoint = dead.address;
     await dead.stop();
-    const api = await startApi(endpoint, resources, { QUEUE_POLL_MS: '100' });
+    const api = await startApi(dead, resources, { QUEUE_POLL_MS: '100' });
     try {
       const ws = new WsRecorder(api.url);
       await ws.waitFor('snapshot');

@@ -2,16 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The local stack's Kubernetes-shaped pods API: the real server the API talks to in local mode.
 import { kubeconfigYaml, startKubeApi, type KubeApi } from '../../../local/src/kube-api.ts';
 import { PodRegistry } from '../../../local/src/pods.ts';
-import { createResources, startApi, startEmulator, WsRecorder } from '../testing/harness.ts';
+import { createResources, startApi, startEmulator, WsRecorder, type LocalAws } from '../testing/harness.ts';
 import { parseQuantity } from './pods.ts';
 
 const NAMESPACE = 'thumbnail-pipeline';
-let server: FauxqsServer;
+let local: LocalAws;
 let kube: KubeApi;
 let registry: PodRegistry;
 let dir: string;
@@ -28,7 +27,7 @@ function workerPod(name: string) {
 }
 
 beforeAll(async () => {
-  server = await startEmulator();
+  local = await startEmulator();
   registry = new PodRegistry();
   kube = await startKubeApi({ port: 0, namespace: NAMESPACE, registry });
   dir = await mkdtemp(join(tmpdir(), 'api-pods-'));
@@ -37,7 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kube?.stop();
-  await server?.stop();
+  await local?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -47,8 +46,8 @@ describe('pods source', () => {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(join(dir, 'kubeconfig'));
     const api = await startApi(
-      server.address,
-      createResources(server, 'pods'),
+      local,
+      await createResources(local, 'pods'),
       { PODS_ENABLED: 'true', K8S_NAMESPACE: NAMESPACE, POD_METRICS_MS: '1000' },
       { kubeConfig },
     );
@@ -87,8 +86,8 @@ describe('pods source', () => {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromString(kubeconfigYaml('http://127.0.0.1:9', NAMESPACE));
     const api = await startApi(
-      server.address,
-      createResources(server, 'pods-down'),
+      local,
+      await createResources(local, 'pods-down'),
       { PODS_ENABLED: 'true' },
       { kubeConfig },
     );

@@ -1,6 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { signingWindowSeconds } from './signing-window.ts';
+import { signingWindowSeconds } from '@thumbs/runtime';
 
 export interface SignedUrl {
   url: string;

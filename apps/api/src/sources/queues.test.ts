@@ -3,26 +3,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ChangeMessageVisibilityBatchCommand,
-  GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { startFauxqs } from 'fauxqs';
 import { describe, expect, it } from 'vitest';
-import { clientsFor, createResources, startApi, waitFor } from '../testing/harness.ts';
+import { createResources, startApi, startEmulator, waitFor } from '../testing/harness.ts';
 
 describe('DLQ listing', () => {
   it('leaves every message in the DLQ, also on the emulator with persistence (local mode)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'api-dlq-'));
-    const server = await startFauxqs({ port: 0, logger: false, dataDir: dir });
+    const local = await startEmulator({ dataDir: dir });
     try {
-      const resources = createResources(server, 'dlq-peek');
-      const { sqs } = clientsFor(server.address);
-      const dlqUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: resources.dlq }))).QueueUrl;
+      const resources = await createResources(local, 'dlq-peek');
+      const { sqs } = local.clients('deployer', resources.deployment);
+      const { dlqUrl } = resources;
       for (let i = 0; i < 12; i++) {
         await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: `uploads/dead-${i}.mp4` }));
       }
-      const api = await startApi(server.address, resources);
+      const api = await startApi(local, resources);
       try {
         const listed = await waitFor(async () => {
           const body = (await api.app.inject('/api/dlq')).json() as { source: string }[];
@@ -44,17 +42,17 @@ describe('DLQ listing', () => {
       }
       expect(still.size).toBe(12);
     } finally {
-      await server.stop();
+      await local.stop();
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   it('lists again when another reader held some messages, until the list is whole', async () => {
-    const server = await startFauxqs({ port: 0, logger: false });
+    const local = await startEmulator();
     try {
-      const resources = createResources(server, 'dlq-held');
-      const { sqs } = clientsFor(server.address);
-      const dlqUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: resources.dlq }))).QueueUrl;
+      const resources = await createResources(local, 'dlq-held');
+      const { sqs } = local.clients('deployer', resources.deployment);
+      const { dlqUrl } = resources;
       for (let i = 0; i < 4; i++) {
         await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: `uploads/dead-${i}.mp4` }));
       }
@@ -63,7 +61,7 @@ describe('DLQ listing', () => {
         new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 2, VisibilityTimeout: 3 }),
       );
       expect(held.Messages).toHaveLength(2);
-      const api = await startApi(server.address, resources);
+      const api = await startApi(local, resources);
       try {
         const partial = await waitFor(async () => {
           const body = (await api.app.inject('/api/dlq')).json() as { source: string }[];
@@ -90,7 +88,7 @@ describe('DLQ listing', () => {
         await api.app.close();
       }
     } finally {
-      await server.stop();
+      await local.stop();
     }
   });
 });

@@ -1,24 +1,25 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { createLogger, type AwsClients, type Logger } from '@thumbs/runtime';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { renderDeploymentPolicies, type Deployment } from '@thumbs/iam';
+import { createLogger, type Logger } from '@thumbs/runtime';
 import { WebSocket, type ClientOptions } from 'ws';
 import type { ServerMessage } from '@thumbs/model';
+// The local AWS endpoint: the emulator behind the proxy that checks every request against Terraform's roles.
+import {
+  deploymentOf,
+  startLocalAws,
+  type LocalAws,
+  type LocalAwsOptions,
+} from '../../../local/src/testing/local-aws.ts';
 import { buildApp, type App, type AppOptions } from '../app.ts';
-import { loadApiConfig, type ApiConfig } from '../config.ts';
+import { loadApiConfig } from '../config.ts';
+
+export type { LocalAws };
 
 export const ADMIN_TOKEN = 'test-admin-token';
 export const ORIGIN = 'http://dashboard.test';
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-export function clientsFor(endpoint: string): AwsClients {
-  const common = { region: 'us-east-1', endpoint, credentials };
-  return {
-    s3: new S3Client({ ...common, forcePathStyle: true }),
-    sqs: new SQSClient(common),
-    sns: new SNSClient(common),
-  };
+/** The local AWS endpoint, enforcing unless LOCAL_AWS_ENFORCE=false; `fauxqs` is the emulator behind it. */
+export function startEmulator(options: LocalAwsOptions = {}): Promise<LocalAws> {
+  return startLocalAws(options);
 }
 
 export interface Resources {
@@ -27,41 +28,66 @@ export interface Resources {
   queue: string;
   dlq: string;
   topic: string;
+  queueUrl: string;
+  dlqUrl: string;
+  topicArn: string;
+  /** What the roles' policies are rendered for: credentials for these resources are issued for it. */
+  deployment: Deployment;
 }
 
-/** The pipeline's buckets, queues (DLQ after 3 receives) and events topic, with names unique to a test. */
-export function createResources(server: FauxqsServer, suffix: string): Resources {
-  const names: Resources = {
+/**
+ * The pipeline's buckets, queues (DLQ after 3 receives) and events topic, with names unique to a test, created
+ * in the emulator directly as Terraform creates them, with Terraform's queue and topic policies.
+ */
+export async function createResources(local: LocalAws, suffix: string): Promise<Resources> {
+  const names = {
     bucket: `thumbnail-pipeline-${suffix}`,
     testSourceBucket: `thumbnail-test-source-${suffix}`,
     queue: `thumbnail-jobs-${suffix}`,
-    dlq: `thumbnail-jobs-dlq-${suffix}`,
     topic: `thumbnail-events-${suffix}`,
   };
-  server.createBucket(names.bucket);
-  server.createBucket(names.testSourceBucket);
-  const dlq = server.createQueue(names.dlq);
-  server.createQueue(names.queue, {
-    attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: 3 }) },
+  const deployment = deploymentOf(names);
+  const { arns, queuePolicies, topicPolicies } = await renderDeploymentPolicies(deployment);
+  const policy = (document: object | undefined): Record<string, string> =>
+    document ? { Policy: JSON.stringify(document) } : {};
+  const { fauxqs } = local;
+  fauxqs.createBucket(names.bucket);
+  fauxqs.createBucket(names.testSourceBucket);
+  const dlq = fauxqs.createQueue(`${names.queue}-dlq`, { attributes: policy(queuePolicies[arns.dlq]) });
+  const queue = fauxqs.createQueue(names.queue, {
+    attributes: {
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: 3 }),
+      ...policy(queuePolicies[arns.queue]),
+    },
   });
-  server.createTopic(names.topic);
-  return names;
+  const topic = fauxqs.createTopic(names.topic, { attributes: policy(topicPolicies[arns.topic]) });
+  return {
+    ...names,
+    dlq: dlq.queueName,
+    queueUrl: queue.queueUrl,
+    dlqUrl: dlq.queueUrl,
+    topicArn: topic.topicArn,
+    deployment,
+  };
 }
 
-/** The API's configuration for these resources, as the environment would give it. */
-export function configFor(
+/**
+ * The API's environment for these resources, as production gives it (k8s/config.yaml): queue URLs and the
+ * topic ARN, since no role may look them up by name.
+ */
+export function apiEnv(
   endpoint: string,
   resources: Resources,
   extra: Record<string, string> = {},
-): ApiConfig {
-  return loadApiConfig({
+): Record<string, string> {
+  return {
     AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: 'us-east-1',
+    AWS_REGION: resources.deployment.region,
     S3_BUCKET: resources.bucket,
     TEST_SOURCE_BUCKET: resources.testSourceBucket,
-    SQS_QUEUE_NAME: resources.queue,
-    SQS_DLQ_NAME: resources.dlq,
-    EVENTS_TOPIC_NAME: resources.topic,
+    SQS_QUEUE_URL: resources.queueUrl,
+    SQS_DLQ_URL: resources.dlqUrl,
+    EVENTS_TOPIC_ARN: resources.topicArn,
     ADMIN_TOKEN,
     DASHBOARD_ORIGIN: ORIGIN,
     API_PORT: '0',
@@ -70,31 +96,28 @@ export function configFor(
     QUEUE_POLL_MS: '200',
     ADMIN_RATE_LIMIT: '1000',
     ...extra,
-  });
+  };
 }
 
 export const quietLogger = (): Logger =>
   createLogger('api-test').child({}, { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
+/** The API in-process, calling the endpoint as its IAM role (`api`) for these resources' deployment. */
 export async function startApi(
-  endpoint: string,
+  local: LocalAws,
   resources: Resources,
   extra: Record<string, string> = {},
   options: Partial<AppOptions> = {},
 ): Promise<App & { url: string }> {
   const built = await buildApp({
-    config: configFor(endpoint, resources, extra),
+    config: loadApiConfig(apiEnv(local.endpoint, resources, extra)),
     logger: quietLogger(),
-    aws: clientsFor(endpoint),
+    aws: local.clients('api', resources.deployment),
     eventsWaitSeconds: 1,
     ...options,
   });
   const address = await built.app.listen({ port: 0, host: '127.0.0.1' });
   return { ...built, url: address };
-}
-
-export async function startEmulator(): Promise<FauxqsServer> {
-  return startFauxqs({ port: 0, logger: false });
 }
 
 /** Polls `check` until it returns a value (not undefined/false) or the time is up. */

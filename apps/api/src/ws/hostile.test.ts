@@ -1,25 +1,32 @@
 import type { Pod } from '@thumbs/model';
-import type { FauxqsServer } from 'fauxqs';
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createResources, ORIGIN, startApi, startEmulator, waitFor, WsRecorder } from '../testing/harness.ts';
+import {
+  createResources,
+  ORIGIN,
+  startApi,
+  startEmulator,
+  waitFor,
+  WsRecorder,
+  type LocalAws,
+} from '../testing/harness.ts';
 
 const MAX_PER_IP = 20;
 
-let server: FauxqsServer;
+let local: LocalAws;
 let api: Awaited<ReturnType<typeof startApi>>;
 
 beforeAll(async () => {
-  server = await startEmulator();
-  api = await startApi(server.address, createResources(server, 'ws-hostile'), {
+  local = await startEmulator();
+  api = await startApi(local, await createResources(local, 'ws-hostile'), {
     WS_MAX_CLIENTS_PER_IP: String(MAX_PER_IP),
   });
 });
 
 afterAll(async () => {
   await api?.app.close();
-  await server?.stop();
+  await local?.stop();
 });
 
 const wsUrl = () => `${api.url.replace(/^http/, 'ws')}/ws`;

@@ -1,15 +1,22 @@
 import type { Pod } from '@thumbs/model';
-import type { FauxqsServer } from 'fauxqs';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createResources, ORIGIN, startApi, startEmulator, waitFor, WsRecorder } from '../testing/harness.ts';
+import {
+  createResources,
+  ORIGIN,
+  startApi,
+  startEmulator,
+  waitFor,
+  WsRecorder,
+  type LocalAws,
+} from '../testing/harness.ts';
 
-let server: FauxqsServer;
+let local: LocalAws;
 let api: Awaited<ReturnType<typeof startApi>>;
 
 beforeAll(async () => {
-  server = await startEmulator();
-  api = await startApi(server.address, createResources(server, 'ws'), {
+  local = await startEmulator();
+  api = await startApi(local, await createResources(local, 'ws'), {
     WS_HEARTBEAT_MS: '1000',
     WS_MAX_CLIENTS_PER_IP: '8',
   });
@@ -17,7 +24,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.app.close();
-  await server?.stop();
+  await local?.stop();
 });
 
 function closed(socket: WebSocket): Promise<number> {
@@ -93,7 +100,7 @@ describe('WS /ws', () => {
 
   it('coalesces updates for a slow client without holding back the others', async () => {
     // Its own API with the production heartbeat: a client that reads nothing for a few seconds is slow, not dead.
-    const api = await startApi(server.address, createResources(server, 'ws-slow'));
+    const api = await startApi(local, await createResources(local, 'ws-slow'));
     const fast = new WsRecorder(api.url);
     const slow = new WsRecorder(api.url);
     await Promise.all([fast.waitFor('snapshot'), slow.waitFor('snapshot')]);

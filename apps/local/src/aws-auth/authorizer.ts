@@ -162,8 +162,8 @@ export class Authorizer {
       resourcePolicy: await this.#resourcePolicy(service, check.resource, identity.deployment),
       action: check.action,
       resource: check.resource,
-      resourceAccount:
-        service === 's3' ? identity.deployment.accountId : (check.resource.split(':')[4] ?? ''),
+      // S3 ARNs name no account, and `*` (account-wide actions) is the caller's own account.
+      resourceAccount: check.resource.split(':')[4] || identity.deployment.accountId,
       context: { ...GLOBAL_CONTEXT, ...check.context },
     });
   }

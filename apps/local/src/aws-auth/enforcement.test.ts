@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import {
+  ListQueuesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SetQueueAttributesCommand,
@@ -94,6 +95,15 @@ describe('denials in each service’s own shape', () => {
     );
     expect(denied).toMatchObject({ name: 'AccessDenied', code: 'AccessDenied', status: 403 });
     expect(denied.message).toContain(`sqs:SendMessage on resource: "${QUEUE_ARN}"`);
+  });
+
+  it('account-wide actions are decided on the resource "*"', async () => {
+    const listed = await aws.clients('deployer').sqs.send(new ListQueuesCommand({}));
+    expect(listed.QueueUrls?.length).toBeGreaterThan(0);
+    expect(await failure(aws.clients('worker').sqs.send(new ListQueuesCommand({})))).toMatchObject({
+      name: 'AccessDenied',
+      status: 403,
+    });
   });
 
   it('SNS: 403 AuthorizationError', async () => {

@@ -7,21 +7,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import type { FauxqsServer } from 'fauxqs';
+import type { Deployment, RoleKey } from '@thumbs/iam';
 import { buildS3Event, type PipelineEvent } from '@thumbs/model';
 import type { AwsClients } from '@thumbs/runtime';
+import { deploymentOf, REGION, type LocalAws } from '../../../local/src/testing/local-aws.ts';
 
-export const REGION = 'us-east-1';
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-
-export function clientsFor(endpoint: string): AwsClients {
-  const common = { region: REGION, endpoint, credentials };
-  return {
-    s3: new S3Client({ ...common, forcePathStyle: true }),
-    sqs: new SQSClient(common),
-    sns: new SNSClient(common),
-  };
-}
+export { REGION };
 
 export interface Pipeline {
   bucket: string;
@@ -30,23 +22,18 @@ export interface Pipeline {
   dlq: string;
   dlqUrl: string;
   topic: string;
-}
-
-/** The embedded AWS emulator on a random port, with SDK clients pointed at it. */
-export async function startEmulator(): Promise<{
-  server: FauxqsServer;
-  endpoint: string;
-  clients: AwsClients;
-}> {
-  const server = await startFauxqs({ port: 0, logger: false });
-  return { server, endpoint: server.address, clients: clientsFor(server.address) };
+  topicArn: string;
+  /** What Terraform would deploy under these names: the roles' policies are rendered for it. */
+  deployment: Deployment;
 }
 
 /**
  * Bucket, work queue with its DLQ (redrive after maxReceiveCount), events topic and a queue subscribed to
- * it (raw delivery) to watch what the worker publishes. Names end in `suffix`.
+ * it (raw delivery; its policy lets SNS deliver) to watch what the worker publishes, created in the emulator itself as Terraform creates
+ * them. Names end in `suffix`. Queue URLs are on the endpoint, as components are given them.
  */
-export function createPipeline(server: FauxqsServer, suffix: string, maxReceiveCount = 3): Pipeline {
+export function createPipeline(local: LocalAws, suffix: string, maxReceiveCount = 3): Pipeline {
+  const server = local.fauxqs;
   const bucket = `thumbnail-pipeline-${suffix}`;
   const queue = `thumbnail-jobs-${suffix}`;
   const dlq = `${queue}-dlq`;
@@ -59,22 +46,65 @@ export function createPipeline(server: FauxqsServer, suffix: string, maxReceiveC
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dead.queueArn, maxReceiveCount }),
     },
   });
-  server.createTopic(topic);
-  server.createQueue(`${topic}-watch`);
+  const { topicArn } = server.createTopic(topic);
+  // As an API replica's queue: SNS delivers only to a queue whose policy lets it send for the topic.
+  const snsMaySend = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: work.queueArn.replace(/[^:]+$/, `${topic}-watch`),
+        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+      },
+    ],
+  };
+  server.createQueue(`${topic}-watch`, { attributes: { Policy: JSON.stringify(snsMaySend) } });
   server.subscribe({ topic, queue: `${topic}-watch`, attributes: { RawMessageDelivery: 'true' } });
-  return { bucket, queue, queueUrl: work.queueUrl, dlq, dlqUrl: dead.queueUrl, topic };
+  const onEndpoint = (url: string) => new URL(new URL(url).pathname, local.endpoint).href;
+  return {
+    bucket,
+    queue,
+    queueUrl: onEndpoint(work.queueUrl),
+    dlq,
+    dlqUrl: onEndpoint(dead.queueUrl),
+    topic,
+    topicArn,
+    deployment: deploymentOf({ bucket, queue, topic }),
+  };
 }
 
-/** Environment for a worker of this pipeline (the worker's own config loader reads it). */
-export function workerEnv(endpoint: string, pipeline: Pipeline, extra: Record<string, string> = {}) {
+/** Clients as `local.clients(role, deployment)` gives them, but sent to `endpoint`: a proxy in front of it. */
+export function clientsVia(
+  endpoint: string,
+  local: LocalAws,
+  role: RoleKey,
+  deployment: Deployment,
+): AwsClients {
+  const common = { endpoint, region: REGION, credentials: async () => local.credentials(role, deployment) };
   return {
-    AWS_ENDPOINT_URL: endpoint,
+    s3: new S3Client({ ...common, forcePathStyle: true }),
+    sqs: new SQSClient(common),
+    sns: new SNSClient(common),
+  };
+}
+
+/**
+ * Environment for a worker process of this pipeline, as its pod gets it: temporary credentials of the worker
+ * role, and the queue's URL and the topic's ARN in full (k8s/config.yaml), since the role may not look them up.
+ */
+export function workerEnv(local: LocalAws, pipeline: Pipeline, extra: Record<string, string> = {}) {
+  const credentials = local.credentials('worker', pipeline.deployment);
+  return {
+    AWS_ENDPOINT_URL: local.endpoint,
     AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: credentials.sessionToken,
     S3_BUCKET: pipeline.bucket,
-    SQS_QUEUE_NAME: pipeline.queue,
-    EVENTS_TOPIC_NAME: pipeline.topic,
+    SQS_QUEUE_URL: pipeline.queueUrl,
+    EVENTS_TOPIC_ARN: pipeline.topicArn,
     WORKER_NAME: 'test-worker',
     WORKER_WAIT_SECONDS: '1',
     WORKER_VISIBILITY_TIMEOUT: '30',

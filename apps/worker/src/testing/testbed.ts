@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FauxqsServer } from 'fauxqs';
 import { createLogger } from '@thumbs/runtime';
-import { startEmulator } from './emulator.ts';
+import { startLocalAws, type LocalAws, type LocalAwsOptions } from '../../../local/src/testing/local-aws.ts';
 
 /** The worker tests' logger: silent unless TEST_LOG_LEVEL says otherwise. */
 export function testLog() {
@@ -11,22 +12,27 @@ export function testLog() {
   return log;
 }
 
-export type Testbed = Awaited<ReturnType<typeof startEmulator>> & {
+export interface Testbed {
+  /** The local AWS endpoint, enforcing each role's Terraform policy; `local.clients(role, …)` sign as a role. */
+  local: LocalAws;
+  /** The emulator behind it, for what Terraform and AWS themselves do (creating resources, queueing S3 events). */
+  server: FauxqsServer;
   /** A temporary folder for the test's own files. */
   dir: string;
-  /** Stops the emulator and deletes the folder. */
+  /** Stops the local AWS and deletes the folder. */
   close(): Promise<void>;
-};
+}
 
-/** The embedded emulator (as `startEmulator`) and a temporary folder named after `prefix`. */
-export async function startTestbed(prefix: string): Promise<Testbed> {
-  const emulator = await startEmulator();
+/** The local AWS (`options` as for startLocalAws) and a temporary folder named after `prefix`. */
+export async function startTestbed(prefix: string, options: LocalAwsOptions = {}): Promise<Testbed> {
+  const local = await startLocalAws(options);
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return {
-    ...emulator,
+    local,
+    server: local.fauxqs,
     dir,
     async close() {
-      await emulator.server.stop();
+      await local.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
