@@ -44,3 +44,19 @@ export async function resolveTopicArn(
   if (!result.TopicArn) throw new Error(`SNS did not return an ARN for topic ${name}`);
   return result.TopicArn;
 }
+
+/** The queue policy that lets SNS deliver the topic's messages into the queue (and nothing else). */
+export function topicMaySendPolicy(queueArn: string, topicArn: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+      },
+    ],
+  };
+}

@@ -11,7 +11,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { PipelineEventSchema, type PipelineEvent } from '@thumbs/model';
-import { resolveTopicArn, type Logger } from '@thumbs/runtime';
+import { resolveTopicArn, topicMaySendPolicy, type Logger } from '@thumbs/runtime';
 import { Compile } from 'typebox/compile';
 import { errorMessage } from './poller.ts';
 
@@ -106,18 +106,7 @@ export class EventBus {
     );
     const queueArn = attributes.Attributes?.QueueArn;
     if (!this.queueUrl || !queueArn) throw new Error(`could not create the fan-out queue ${this.queueName}`);
-    const policy = {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'sns.amazonaws.com' },
-          Action: 'sqs:SendMessage',
-          Resource: queueArn,
-          Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
-        },
-      ],
-    };
+    const policy = topicMaySendPolicy(queueArn, topicArn);
     await sqs.send(
       new SetQueueAttributesCommand({
         QueueUrl: this.queueUrl,

@@ -24,6 +24,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { localOidcIssuer, renderDeploymentPolicies } from '@thumbs/iam';
+import { topicMaySendPolicy } from '@thumbs/runtime';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -420,18 +421,7 @@ describe('SNS → SQS', () => {
   it('delivers only to the queues whose policy lets SNS send for this topic', async () => {
     const allowing = aws.fauxqs.createQueue('thumbnail-api-allowing');
     const refusing = aws.fauxqs.createQueue('thumbnail-api-refusing');
-    const policy = {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'sns.amazonaws.com' },
-          Action: 'sqs:SendMessage',
-          Resource: allowing.queueArn,
-          Condition: { ArnEquals: { 'aws:SourceArn': TOPIC_ARN } },
-        },
-      ],
-    };
+    const policy = topicMaySendPolicy(allowing.queueArn, TOPIC_ARN);
     const deployer = aws.clients('deployer');
     await deployer.sqs.send(
       new SetQueueAttributesCommand({

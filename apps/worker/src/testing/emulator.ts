@@ -10,7 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { FauxqsServer } from 'fauxqs';
 import type { Deployment, RoleKey } from '@thumbs/iam';
 import { buildS3Event, type PipelineEvent } from '@thumbs/model';
-import type { AwsClients } from '@thumbs/runtime';
+import { topicMaySendPolicy, type AwsClients } from '@thumbs/runtime';
 import { deploymentOf, REGION, type LocalAws } from '../../../local/src/testing/local-aws.ts';
 
 export { REGION };
@@ -48,18 +48,7 @@ export function createPipeline(local: LocalAws, suffix: string, maxReceiveCount 
   });
   const { topicArn } = server.createTopic(topic);
   // As an API replica's queue: SNS delivers only to a queue whose policy lets it send for the topic.
-  const snsMaySend = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Service: 'sns.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: work.queueArn.replace(/[^:]+$/, `${topic}-watch`),
-        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
-      },
-    ],
-  };
+  const snsMaySend = topicMaySendPolicy(work.queueArn.replace(/[^:]+$/, `${topic}-watch`), topicArn);
   server.createQueue(`${topic}-watch`, { attributes: { Policy: JSON.stringify(snsMaySend) } });
   server.subscribe({ topic, queue: `${topic}-watch`, attributes: { RawMessageDelivery: 'true' } });
   const onEndpoint = (url: string) => new URL(new URL(url).pathname, local.endpoint).href;
