@@ -10,20 +10,35 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createHash, randomBytes } from 'node:crypto';
+import type { BuildMiddleware, MetadataBearer, MiddlewareStack } from '@aws-sdk/types';
+import { renderDeploymentPolicies } from '@thumbs/iam';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roleCredentials } from './aws-auth/component-credentials.ts';
+import type { SessionCredentials } from './aws-auth/identities.ts';
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts';
 import { silentLog } from './log.ts';
 import { ensurePipelineResources, type PipelineResourcesSpec } from './setup.ts';
+import { DEFAULT_DEPLOYMENT, REGION } from './testing/local-aws.ts';
 
+const deployment = DEFAULT_DEPLOYMENT;
+const DASHBOARD = deployment.uploadAllowedOrigins[0]!;
+const EVIL = 'http://evil.example';
+const policies = await renderDeploymentPolicies(deployment);
 const spec: PipelineResourcesSpec = {
   bucket: 'thumbnail-pipeline',
   testSourceBucket: 'thumbnail-test-source',
@@ -33,15 +48,35 @@ const spec: PipelineResourcesSpec = {
   topicName: 'thumbnail-events',
   maxReceiveCount: 3,
   visibilityTimeoutSeconds: 30,
+  // As Terraform sets them up: the work queue's policy lets the bucket's notifications in.
+  queuePolicy: policies.queuePolicies[policies.arns.queue],
+  topicPolicy: policies.topicPolicies[policies.arns.topic],
 };
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-function clientsFor(endpoint: string) {
-  return {
-    s3: new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials }),
-    sqs: new SQSClient({ endpoint, region: 'us-east-1', credentials }),
-    sns: new SNSClient({ endpoint, region: 'us-east-1', credentials }),
+/** The test acts as the operator who applies Terraform: temporary credentials of the deploy role. */
+function clientsFor(emulator: AwsEmulator) {
+  const common = {
+    endpoint: emulator.endpoint,
+    region: REGION,
+    credentials: roleCredentials(emulator.authority, 'deployer', 3600),
   };
+  return {
+    s3: new S3Client({ ...common, forcePathStyle: true }),
+    sqs: new SQSClient(common),
+    sns: new SNSClient(common),
+  };
+}
+
+function startEmulator(dataDir: string, enforce = true): Promise<AwsEmulator> {
+  return startAwsEmulator({
+    dataDir,
+    port: 0,
+    region: REGION,
+    deployment,
+    enforce,
+    sessionSeconds: 3600,
+    log: silentLog,
+  });
 }
 
 interface Received {
@@ -103,8 +138,8 @@ describe('local AWS endpoint (fauxqs behind the notification proxy)', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'local-aws-'));
-    emulator = await startAwsEmulator({ dataDir, port: 0, region: 'us-east-1', log: silentLog });
-    clients = clientsFor(emulator.endpoint);
+    emulator = await startEmulator(dataDir);
+    clients = clientsFor(emulator);
     const resources = await ensurePipelineResources(clients, spec);
     expect(resources.notificationApplied).toBe(true);
     queueUrl = resources.queueUrl;
@@ -218,11 +253,26 @@ describe('local AWS endpoint (fauxqs behind the notification proxy)', () => {
     });
   });
 
-  it('notifies for virtual-hosted-style writes and browser form uploads', async () => {
+  it('notifies for virtual-hosted-style writes', async () => {
+    // Signed for the bucket's own host name, as the SDK signs virtual-hosted-style requests.
+    const virtualHosted = new S3Client({
+      endpoint: `http://s3.localhost:${emulator.port}`,
+      region: REGION,
+      credentials: emulator.authority.issue('deployer', 3600),
+    });
+    const url = new URL(
+      await getSignedUrl(
+        virtualHosted,
+        new PutObjectCommand({ Bucket: spec.bucket, Key: 'uploads/virtual.avi' }),
+        { expiresIn: 600 },
+      ),
+    );
+    virtualHosted.destroy();
+    expect(url.host).toBe(`${spec.bucket}.s3.localhost:${emulator.port}`);
     const status = await rawRequest(emulator.port, {
       method: 'PUT',
-      path: '/uploads/virtual.avi',
-      host: `${spec.bucket}.s3.localhost:${emulator.port}`,
+      path: `${url.pathname}${url.search}`,
+      host: url.host,
       body: 'virtual',
     });
     expect(status).toBe(200);
@@ -231,43 +281,214 @@ describe('local AWS endpoint (fauxqs behind the notification proxy)', () => {
       eventName: 'ObjectCreated:Put',
       s3: { object: { key: 'uploads/virtual.avi' } },
     });
+  });
 
+  /**
+   * A browser form upload (POST Object) as a page sends it: the key, the file and, when `signedBy` is given,
+   * a POST policy signed with those credentials (SigV4 in the form fields, no Authorization header).
+   */
+  function formUpload(endpoint: string, signedBy?: SessionCredentials): Promise<Response> {
     const form = new FormData();
     form.append('key', 'uploads/${filename}');
     form.append('Content-Type', 'video/mp4');
-    form.append('file', new Blob(['form body']), 'from form.mp4');
-    const response = await fetch(`${emulator.endpoint}/${spec.bucket}`, { method: 'POST', body: form });
-    expect(response.status).toBe(204);
-    const [post] = await receive(clients.sqs, queueUrl, 1);
-    expect(post?.record).toMatchObject({
-      eventName: 'ObjectCreated:Post',
-      s3: { object: { key: 'uploads/from+form.mp4', size: 9 } },
-    });
-  });
-
-  it('answers CORS preflights so browsers can upload to presigned URLs', async () => {
-    const response = await fetch(`${emulator.endpoint}/${spec.bucket}/uploads/x.mp4`, {
-      method: 'OPTIONS',
-      headers: { origin: 'http://localhost:3000', 'access-control-request-headers': 'content-type' },
-    });
-    expect(response.status).toBe(200);
-    expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
-    expect(response.headers.get('access-control-allow-headers')).toBe('content-type');
-  });
-
-  it('rejects a configuration whose queue does not exist, keeping the old one', async () => {
-    await expect(
-      clients.s3.send(
-        new PutBucketNotificationConfigurationCommand({
-          Bucket: spec.bucket,
-          NotificationConfiguration: {
-            QueueConfigurations: [
-              { QueueArn: 'arn:aws:sqs:us-east-1:000000000000:missing', Events: ['s3:ObjectCreated:*'] },
-            ],
-          },
+    if (signedBy) {
+      const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+      const date = amzDate.slice(0, 8);
+      const fields = {
+        'x-amz-algorithm': 'AWS4-HMAC-SHA256',
+        'x-amz-credential': `${signedBy.accessKeyId}/${date}/${REGION}/s3/aws4_request`,
+        'x-amz-date': amzDate,
+        'x-amz-security-token': signedBy.sessionToken,
+      };
+      const policy = Buffer.from(
+        JSON.stringify({
+          expiration: new Date(Date.now() + 600_000).toISOString(),
+          conditions: [
+            { bucket: spec.bucket },
+            ['starts-with', '$key', 'uploads/'],
+            ['starts-with', '$Content-Type', 'video/'],
+            ...Object.entries(fields).map(([name, value]) => ({ [name]: value })),
+          ],
         }),
-      ),
-    ).rejects.toThrow(/Unable to validate the following destination configurations/);
+      ).toString('base64');
+      const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+      const signingKey = [date, REGION, 's3', 'aws4_request'].reduce<Buffer>(
+        (key, part) => hmac(key, part),
+        Buffer.from(`AWS4${signedBy.secretAccessKey}`),
+      );
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append('policy', policy);
+      form.append('x-amz-signature', hmac(signingKey, policy).toString('hex'));
+    }
+    form.append('file', new Blob(['form body']), 'from form.mp4');
+    return fetch(`${endpoint}/${spec.bucket}`, { method: 'POST', body: form });
+  }
+
+  it('refuses browser form uploads (POST Object) with 501 NotImplemented while enforcement is on', async () => {
+    const response = await formUpload(emulator.endpoint, emulator.authority.issue('deployer', 3600));
+    const text = await response.text();
+    expect(response.status, text).toBe(501);
+    expect(text).toContain('<Code>NotImplemented</Code>');
+    await expect(
+      clients.s3.send(new HeadObjectCommand({ Bucket: spec.bucket, Key: 'uploads/from form.mp4' })),
+    ).rejects.toMatchObject({ name: 'NotFound' });
+    expect(await receive(clients.sqs, queueUrl, 0)).toEqual([]);
+  });
+
+  it('notifies for browser form uploads with enforcement off', async () => {
+    const openDir = mkdtempSync(join(tmpdir(), 'local-aws-open-'));
+    const open = await startEmulator(openDir, false);
+    const openClients = clientsFor(open);
+    try {
+      const resources = await ensurePipelineResources(openClients, spec);
+      const response = await formUpload(open.endpoint);
+      expect(response.status).toBe(204);
+      const messages = await receive(openClients.sqs, resources.queueUrl, 2);
+      expect(messages.map((m) => m.body.Event ?? m.record?.eventName)).toEqual([
+        's3:TestEvent',
+        'ObjectCreated:Post',
+      ]);
+      expect(messages[1]?.record).toMatchObject({
+        eventName: 'ObjectCreated:Post',
+        s3: { object: { key: 'uploads/from+form.mp4', size: 9 } },
+      });
+    } finally {
+      Object.values(openClients).forEach((client) => client.destroy());
+      await open.stop();
+      rmSync(openDir, { recursive: true, force: true });
+    }
+  });
+
+  function preflight(path: string, origin: string, method: string, headers = 'content-type') {
+    return fetch(`${emulator.endpoint}${path}`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': method,
+        'access-control-request-headers': headers,
+      },
+    });
+  }
+
+  it("grants CORS exactly as Terraform's bucket rule says: PUT to the main bucket from the dashboard", async () => {
+    const granted = await preflight(`/${spec.bucket}/uploads/x.mp4`, DASHBOARD, 'PUT');
+    expect(granted.status).toBe(200);
+    const grant = Object.fromEntries(
+      ['allow-origin', 'allow-methods', 'allow-headers', 'expose-headers', 'max-age'].map((name) => [
+        name,
+        granted.headers.get(`access-control-${name}`),
+      ]),
+    );
+    expect(grant).toEqual({
+      'allow-origin': DASHBOARD,
+      'allow-methods': 'PUT',
+      'allow-headers': 'content-type',
+      'expose-headers': 'ETag',
+      'max-age': '3600',
+    });
+
+    const refused = async (path: string, origin: string, method: string, headers?: string) => {
+      const response = await preflight(path, origin, method, headers);
+      expect(response.status, `${method} ${path} from ${origin}`).toBe(403);
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      await response.body?.cancel();
+    };
+    // Another origin: nothing, whatever it asks for.
+    for (const method of ['PUT', 'GET', 'DELETE'])
+      await refused(`/${spec.bucket}/uploads/x.mp4`, EVIL, method);
+    // The rule allows PUT only, and only on the main bucket.
+    for (const method of ['GET', 'DELETE', 'POST'])
+      await refused(`/${spec.bucket}/uploads/x.mp4`, DASHBOARD, method);
+    await refused(`/${spec.bucket}`, DASHBOARD, 'GET');
+    await refused(`/${spec.testSourceBucket}/x.mp4`, DASHBOARD, 'PUT');
+    // SQS and SNS grant no origin anything.
+    for (const origin of [DASHBOARD, EVIL]) {
+      await refused(
+        '/',
+        origin,
+        'POST',
+        'authorization,content-type,x-amz-date,x-amz-security-token,x-amz-target',
+      );
+      await refused('/000000000000/thumbnail-jobs', origin, 'POST', 'authorization,content-type,x-amz-date');
+    }
+  });
+
+  /** The answer's headers when the client's requests carry an Origin header, as a browser's would. */
+  function withOrigin<I extends object, O extends MetadataBearer>(
+    stack: MiddlewareStack<I, O>,
+    origin: string,
+  ): () => Record<string, string> {
+    let seen: Record<string, string> = {};
+    const middleware: BuildMiddleware<I, O> = (next) => async (args) => {
+      (args.request as { headers: Record<string, string> }).headers.origin = origin;
+      const result = await next(args);
+      seen = (result.response as { headers: Record<string, string> }).headers;
+      return result;
+    };
+    stack.add(middleware, { step: 'build', name: 'origin' });
+    return () => seen;
+  }
+
+  it('adds no CORS grant to answers for other origins, other methods, or SQS and SNS', async () => {
+    const common = {
+      endpoint: emulator.endpoint,
+      region: REGION,
+      credentials: emulator.authority.issue('deployer', 3600),
+    };
+    const s3 = new S3Client({ ...common, forcePathStyle: true });
+    const sqs = new SQSClient(common);
+    const sns = new SNSClient(common);
+    try {
+      const s3Seen = withOrigin(s3.middlewareStack, EVIL);
+      await s3.send(new PutObjectCommand({ Bucket: spec.bucket, Key: 'other/evil.txt', Body: 'x' }));
+      expect(s3Seen()['access-control-allow-origin']).toBeUndefined();
+      await s3.send(new GetObjectCommand({ Bucket: spec.bucket, Key: 'other/evil.txt' }));
+      expect(s3Seen()['access-control-allow-origin']).toBeUndefined();
+
+      const dashboardS3 = new S3Client({ ...common, forcePathStyle: true });
+      const dashboardSeen = withOrigin(dashboardS3.middlewareStack, DASHBOARD);
+      await dashboardS3.send(new GetObjectCommand({ Bucket: spec.bucket, Key: 'other/evil.txt' }));
+      expect(dashboardSeen()['access-control-allow-origin']).toBeUndefined();
+      await dashboardS3.send(new PutObjectCommand({ Bucket: spec.bucket, Key: 'other/ok.txt', Body: 'x' }));
+      expect(dashboardSeen()['access-control-allow-origin']).toBe(DASHBOARD);
+      dashboardS3.destroy();
+
+      for (const origin of [DASHBOARD, EVIL]) {
+        const sqsSeen = withOrigin(sqs.middlewareStack, origin);
+        await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+        expect(sqsSeen()['access-control-allow-origin']).toBeUndefined();
+        const snsSeen = withOrigin(sns.middlewareStack, origin);
+        await sns.send(new GetTopicAttributesCommand({ TopicArn: policies.arns.topic }));
+        expect(snsSeen()['access-control-allow-origin']).toBeUndefined();
+        sqs.middlewareStack.remove('origin');
+        sns.middlewareStack.remove('origin');
+      }
+    } finally {
+      [s3, sqs, sns].forEach((client) => client.destroy());
+    }
+  });
+
+  it('rejects a configuration whose queue does not exist or whose policy does not let S3 send, keeping the old one', async () => {
+    // The DLQ exists but has no policy: S3 may not send to it.
+    for (const arn of ['arn:aws:sqs:us-east-1:000000000000:missing', policies.arns.dlq]) {
+      const refusal = await clients.s3
+        .send(
+          new PutBucketNotificationConfigurationCommand({
+            Bucket: spec.bucket,
+            NotificationConfiguration: {
+              QueueConfigurations: [{ QueueArn: arn, Events: ['s3:ObjectCreated:*'] }],
+            },
+          }),
+        )
+        .then(
+          () => undefined,
+          (error: Error) => error,
+        );
+      expect(refusal).toMatchObject({
+        name: 'InvalidArgument',
+        message: `Unable to validate the following destination configurations: ${arn}`,
+      });
+    }
     const config = await clients.s3.send(
       new GetBucketNotificationConfigurationCommand({ Bucket: spec.bucket }),
     );
@@ -307,10 +528,10 @@ describe('local AWS endpoint (fauxqs behind the notification proxy)', () => {
     const response = await fetch(url, {
       method: 'PUT',
       body,
-      headers: { 'content-type': 'video/mp4', origin: 'http://localhost:3000' },
+      headers: { 'content-type': 'video/mp4', origin: DASHBOARD },
     });
     expect(response.status).toBe(200);
-    expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    expect(response.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
     const eTag = response.headers.get('etag');
     // The multipart form of ETag: five 8 MiB parts.
     expect(eTag).toMatch(/^"[0-9a-f]{32}-5"$/);
@@ -393,8 +614,8 @@ describe('local AWS endpoint (fauxqs behind the notification proxy)', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     await emulator.stop();
 
-    emulator = await startAwsEmulator({ dataDir, port: 0, region: 'us-east-1', log: silentLog });
-    clients = clientsFor(emulator.endpoint);
+    emulator = await startEmulator(dataDir);
+    clients = clientsFor(emulator);
     const resources = await ensurePipelineResources(clients, spec);
     expect(resources.notificationApplied).toBe(false);
     queueUrl = resources.queueUrl;

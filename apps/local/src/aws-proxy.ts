@@ -422,6 +422,15 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       return void res.end(answer.body);
     }
 
+    // A form upload is signed inside its form (POST policy), which the endpoint does not verify: refuse it plainly.
+    if (options.enforce && operation.name === 'PostObject') {
+      return refuse({
+        status: 501,
+        code: 'NotImplemented',
+        message:
+          'Browser form uploads (POST Object) are not supported by the local endpoint while enforcement is on; use a presigned PUT.',
+      });
+    }
     let caller: Caller | undefined;
     if (options.enforce || service === 'sts') {
       const authenticated = authorizer.authenticate(service, {
@@ -498,14 +507,6 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       });
     }
     if (bucket && type.kind === 'form-upload') {
-      if (caller) {
-        return refuse({
-          status: 501,
-          code: 'NotImplemented',
-          message:
-            'Browser form uploads (POST Object) are not supported by the local endpoint while enforcement is on; use a presigned PUT.',
-        });
-      }
       const head: Buffer[] = [];
       let headSize = 0;
       req.on('data', (chunk: Buffer) => {
@@ -544,8 +545,12 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
   const server = createServer((req, res) => {
     handle(req, res).catch((error: Error) => {
       log('error', `AWS proxy: ${req.method} ${req.url} failed: ${error.message}`);
-      if (!res.headersSent) s3Error(res, 500, 'InternalError', 'We encountered an internal error.');
-      else res.destroy();
+      if (res.headersSent) return void res.destroy();
+      // In the failing request's own service shape, so that its SDK can read the error.
+      const service = serviceOf(req.url ?? '/', req.headers, req.method ?? 'GET');
+      const protocol = service === 's3' ? 'xml' : req.headers['x-amz-target'] ? 'json' : 'query';
+      const internal = { status: 500, code: 'InternalError', message: 'We encountered an internal error.' };
+      sendError(res, service, protocol, internal, req.method === 'HEAD');
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,11 @@
-import { CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,9 +15,13 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsChunkedError, decodeAwsChunked } from './aws-chunked.ts';
+import { Authorizer } from './aws-auth/authorizer.ts';
+import { roleCredentials } from './aws-auth/component-credentials.ts';
+import { IdentityAuthority } from './aws-auth/identities.ts';
 import { startAwsProxy, type AwsProxy } from './aws-proxy.ts';
 import { fixedParts } from './large-put.ts';
 import type { LogLevel } from './log.ts';
+import { DEFAULT_DEPLOYMENT, REGION } from './testing/local-aws.ts';
 
 async function* from(chunks: Buffer[]): AsyncGenerator<Buffer> {
   yield* chunks;
@@ -138,18 +149,23 @@ describe('large PUTs through the proxy (emulator in another process)', () => {
   beforeAll(async () => {
     fauxqs = await startFauxqsProcess();
     dataDir = mkdtempSync(join(tmpdir(), 'large-put-'));
+    const authority = new IdentityAuthority(randomBytes(32), DEFAULT_DEPLOYMENT);
     proxy = await startAwsProxy({
       port: 0,
       upstreamPort: fauxqs.port,
       notificationsFile: join(dataDir, 'notifications.json'),
-      region: 'us-east-1',
+      region: REGION,
+      authorizer: new Authorizer(authority, `http://127.0.0.1:${fauxqs.port}`, REGION),
+      enforce: true,
+      sessionSeconds: 3600,
       log: (level, message) => logged.push([level, message]),
     });
+    // The operator's uploads: the deploy role may write to any bucket.
     s3 = new S3Client({
       endpoint: `http://127.0.0.1:${proxy.port}`,
-      region: 'us-east-1',
+      region: REGION,
       forcePathStyle: true,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      credentials: roleCredentials(authority, 'deployer', 3600),
     });
   });
 
@@ -160,12 +176,20 @@ describe('large PUTs through the proxy (emulator in another process)', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function put(bucket: string, key: string, length: number): ClientRequest {
+  /** The path and query of a presigned PutObject URL (unsigned payload, as browsers upload). */
+  async function presignedPut(bucket: string, key: string): Promise<string> {
+    const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: key }), {
+      expiresIn: 600,
+    });
+    return url.slice(url.indexOf('/', 'http://'.length));
+  }
+
+  async function put(bucket: string, key: string, length: number): Promise<ClientRequest> {
     return request({
       host: '127.0.0.1',
       port: proxy.port,
       method: 'PUT',
-      path: `/${bucket}/${key}`,
+      path: await presignedPut(bucket, key),
       headers: { 'content-length': String(length), 'content-type': 'video/mp4' },
     });
   }
@@ -176,17 +200,17 @@ describe('large PUTs through the proxy (emulator in another process)', () => {
     // different bytes in every 8 MiB part, so parts stored out of order would change the hash.
     const block = randomBytes(1_000_003);
     const blocks = 192;
-    const warmUp = put('memory', 'warm-up.mp4', block.length * 12);
+    const warmUp = await put('memory', 'warm-up.mp4', block.length * 12);
     const warmUpAnswer = answer(warmUp);
     for (let i = 0; i < 12; i++) await write(warmUp, block);
     warmUp.end();
     expect((await warmUpAnswer).status).toBe(200);
 
+    const req = await put('memory', 'big.mp4', block.length * blocks);
     const before = process.memoryUsage.rss();
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
     const hash = createHash('sha256');
-    const req = put('memory', 'big.mp4', block.length * blocks);
     const result = answer(req);
     for (let i = 0; i < blocks; i++) {
       await write(req, block);
@@ -229,7 +253,7 @@ describe('large PUTs through the proxy (emulator in another process)', () => {
         host: '127.0.0.1',
         port: proxy.port,
         method: 'PUT',
-        path: `/unsized/${size}.bin`,
+        path: await presignedPut('unsized', `${size}.bin`),
         headers: { 'transfer-encoding': 'chunked' },
       });
       const result = answer(req);
@@ -243,7 +267,7 @@ describe('large PUTs through the proxy (emulator in another process)', () => {
 
   it('aborts the multipart upload when the client goes away mid-upload: no object, no upload left', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'abandoned' }));
-    const req = put('abandoned', 'half.mp4', 40_000_000);
+    const req = await put('abandoned', 'half.mp4', 40_000_000);
     req.on('error', () => {});
     const chunk = randomBytes(1_000_000);
     // 30 of 40 MB: the proxy has read past two parts, so the upload exists (given a moment to be created).

@@ -1,7 +1,6 @@
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ffmpegPath, ffprobePath } from '@thumbs/runtime';
-import { startFauxqs } from 'fauxqs';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
@@ -9,16 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAwsProxy, type AwsProxy } from './aws-proxy.ts';
+import { Authorizer } from './aws-auth/authorizer.ts';
+import { startAwsProxy } from './aws-proxy.ts';
 import { silentLog } from './log.ts';
 import { objectFiles, resolveRange } from './ranged-get.ts';
+import { deploymentOf, REGION, startLocalAws, type LocalAws } from './testing/local-aws.ts';
 
 const run = promisify(execFile);
 const BUCKET = 'ranged-get';
 const MiB = 1024 * 1024;
 const BIG_SIZE = 200 * MiB;
 const BIG_KEY = 'uploads/big video.mp4';
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+const deployment = deploymentOf({ bucket: BUCKET, queue: 'ranged-get-jobs', topic: 'ranged-get-events' });
 
 /** 200 MB where every 4-byte word holds its own index, so any misplaced byte shows. */
 function patterned(size: number): Buffer {
@@ -34,7 +35,7 @@ interface Answer {
   body: Buffer;
 }
 
-/** A raw GET, so that the path and Host header go out exactly as given. */
+/** A raw GET, so that the path (with its query) and Host header go out exactly as given. */
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
@@ -51,6 +52,7 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
 }
 
 const PER_ANSWER = ['date', 'connection', 'keep-alive', 'x-amz-request-id'];
+const DASHBOARD = deployment.uploadAllowedOrigins[0]!;
 const ADDED_BY_PROXY = [
   'access-control-allow-origin',
   'access-control-expose-headers',
@@ -71,32 +73,43 @@ function bytesReadByProcess(): number {
   return Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
 }
 
-const path = (key: string) => `/${BUCKET}/${key.split('/').map(encodeURIComponent).join('/')}`;
+/** The path and query of a URL, as sent: no `..` segments resolved. */
+function pathOf(url: string): string {
+  return url.slice(url.indexOf('/', url.indexOf('//') + 2));
+}
 
 describe('ranged GetObject served from the emulator files', () => {
   let dir: string;
-  let fauxqs: Awaited<ReturnType<typeof startFauxqs>>;
-  let proxy: AwsProxy;
+  let aws: LocalAws;
+  let fauxqs: LocalAws['fauxqs'];
+  let proxy: LocalAws['proxy'];
+  /** The operator (deploy role): creates the bucket, uploads, and reads anything in it. */
   let s3: S3Client;
   let big: Buffer;
 
+  /** A GetObject of `key` presigned by the operator for the endpoint on `port`: its path and query. */
+  async function path(key: string, port = proxy.port): Promise<string> {
+    const client =
+      port === proxy.port
+        ? s3
+        : new S3Client({
+            endpoint: `http://127.0.0.1:${port}`,
+            region: REGION,
+            forcePathStyle: true,
+            credentials: aws.credentials('deployer'),
+          });
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: key }), {
+      expiresIn: 600,
+    });
+    if (client !== s3) client.destroy();
+    return pathOf(url);
+  }
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ranged-get-'));
-    fauxqs = await startFauxqs({ port: 0, logger: false, s3StorageDir: join(dir, 's3') });
-    proxy = await startAwsProxy({
-      port: 0,
-      upstreamPort: fauxqs.port,
-      notificationsFile: join(dir, 'notifications.json'),
-      s3StorageDir: join(dir, 's3'),
-      region: 'us-east-1',
-      log: silentLog,
-    });
-    s3 = new S3Client({
-      endpoint: `http://127.0.0.1:${proxy.port}`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials,
-    });
+    aws = await startLocalAws({ deployment, enforce: true, s3StorageDir: join(dir, 's3') });
+    ({ fauxqs, proxy } = aws);
+    s3 = aws.clients('deployer').s3;
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     big = patterned(BIG_SIZE);
     await s3.send(
@@ -106,8 +119,7 @@ describe('ranged GetObject served from the emulator files', () => {
 
   afterAll(async () => {
     s3?.destroy();
-    await proxy?.stop();
-    await fauxqs?.stop();
+    await aws?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -153,28 +165,29 @@ describe('ranged GetObject served from the emulator files', () => {
       [`bytes=${BIG_SIZE - 5001}-`, BIG_SIZE - 5001, last],
     ];
     for (const [range, start, end] of cases) {
-      const answer = await get(proxy.port, path(BIG_KEY), { range, origin: 'http://localhost:3000' });
+      const answer = await get(proxy.port, await path(BIG_KEY), { range, origin: DASHBOARD });
       expect(answer.status, range).toBe(206);
       expect(answer.headers['content-range']).toBe(`bytes ${start}-${end}/${BIG_SIZE}`);
       expect(answer.headers['content-length']).toBe(String(end - start + 1));
       expect(answer.headers['content-type']).toBe('video/mp4');
       expect(answer.headers['accept-ranges']).toBe('bytes');
-      expect(answer.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+      // Terraform's CORS rule lets the dashboard PUT, nothing else: a GET gets no grant.
+      expect(answer.headers['access-control-allow-origin']).toBeUndefined();
       expect(answer.body.equals(big.subarray(start, end + 1)), range).toBe(true);
     }
     // The same answer as the emulator's own, for a small range (the emulator reads all 200 MB for it).
-    const ours = await get(proxy.port, path(BIG_KEY), { range: 'bytes=1000-1999' });
-    const theirs = await get(fauxqs.port, path(BIG_KEY), { range: 'bytes=1000-1999' });
+    const ours = await get(proxy.port, await path(BIG_KEY), { range: 'bytes=1000-1999' });
+    const theirs = await get(fauxqs.port, await path(BIG_KEY), { range: 'bytes=1000-1999' });
     expect(comparable(ours)).toEqual(comparable(theirs));
   });
 
   it('answers an unsatisfiable range with 416 and Content-Range bytes */size, as the emulator does', async () => {
     const range = `bytes=${BIG_SIZE}-`;
-    const ours = await get(proxy.port, path(BIG_KEY), { range });
+    const ours = await get(proxy.port, await path(BIG_KEY), { range });
     expect(ours.status).toBe(416);
     expect(ours.headers['content-range']).toBe(`bytes */${BIG_SIZE}`);
     expect(ours.body.toString()).toContain('<Code>InvalidRange</Code>');
-    expect(comparable(ours)).toEqual(comparable(await get(fauxqs.port, path(BIG_KEY), { range })));
+    expect(comparable(ours)).toEqual(comparable(await get(fauxqs.port, await path(BIG_KEY), { range })));
   });
 
   it('serves keys with spaces, +, unicode, escaped characters and dots, path-style and virtual-hosted', async () => {
@@ -186,15 +199,26 @@ describe('ranged GetObject served from the emulator files', () => {
       await s3.send(
         new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, Metadata: { source: `n${i}` } }),
       );
-      const ours = await get(proxy.port, path(key), { range: 'bytes=3-40' });
+      const ours = await get(proxy.port, await path(key), { range: 'bytes=3-40' });
       expect(ours.headers['accept-ranges'], key).toBe(forwarded.has(key) ? undefined : 'bytes');
       expect(ours.body.equals(body.subarray(3, 41)), key).toBe(true);
       expect(ours.headers['x-amz-meta-source']).toBe(`n${i}`);
       expect(comparable(ours)).toEqual(
-        comparable(await get(fauxqs.port, path(key), { range: 'bytes=3-40' })),
+        comparable(await get(fauxqs.port, await path(key), { range: 'bytes=3-40' })),
       );
     }
-    const virtual = await get(proxy.port, `/uploads/${encodeURIComponent('a b+c.mp4')}`, {
+    const virtualHosted = new S3Client({
+      endpoint: `http://s3.localhost:${proxy.port}`,
+      region: REGION,
+      credentials: aws.credentials('deployer'),
+    });
+    const url = await getSignedUrl(
+      virtualHosted,
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'uploads/a b+c.mp4' }),
+      { expiresIn: 600 },
+    );
+    virtualHosted.destroy();
+    const virtual = await get(proxy.port, pathOf(url), {
       host: `${BUCKET}.s3.localhost:${proxy.port}`,
       range: 'bytes=-5',
     });
@@ -204,11 +228,11 @@ describe('ranged GetObject served from the emulator files', () => {
   });
 
   it('passes errors and requests it cannot serve cheaply to the emulator unchanged', async () => {
-    const missing = await get(proxy.port, path('uploads/missing.mp4'), { range: 'bytes=0-9' });
+    const missing = await get(proxy.port, await path('uploads/missing.mp4'), { range: 'bytes=0-9' });
     expect(missing.status).toBe(404);
     expect(missing.body.toString()).toContain('<Code>NoSuchKey</Code>');
     expect(comparable(missing)).toEqual(
-      comparable(await get(fauxqs.port, path('uploads/missing.mp4'), { range: 'bytes=0-9' })),
+      comparable(await get(fauxqs.port, await path('uploads/missing.mp4'), { range: 'bytes=0-9' })),
     );
     await expect(
       s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'uploads/missing.mp4', Range: 'bytes=0-9' })),
@@ -218,11 +242,11 @@ describe('ranged GetObject served from the emulator files', () => {
     ).rejects.toMatchObject({ name: 'NoSuchBucket' });
 
     const small = 'uploads/a b+c.mp4';
-    const ifMatch = await get(proxy.port, path(small), { range: 'bytes=0-9', 'if-match': '"nope"' });
+    const ifMatch = await get(proxy.port, await path(small), { range: 'bytes=0-9', 'if-match': '"nope"' });
     expect(ifMatch.status).toBe(412);
-    const multiple = await get(proxy.port, path(small), { range: 'bytes=0-1,4-5' });
+    const multiple = await get(proxy.port, await path(small), { range: 'bytes=0-1,4-5' });
     expect(comparable(multiple)).toEqual(
-      comparable(await get(fauxqs.port, path(small), { range: 'bytes=0-1,4-5' })),
+      comparable(await get(fauxqs.port, await path(small), { range: 'bytes=0-1,4-5' })),
     );
     expect(multiple.headers['accept-ranges']).toBeUndefined();
   });
@@ -233,11 +257,16 @@ describe('ranged GetObject served from the emulator files', () => {
       upstreamPort: fauxqs.port,
       notificationsFile: join(dir, 'other-notifications.json'),
       s3StorageDir: join(dir, 'elsewhere'),
-      region: 'us-east-1',
+      region: REGION,
+      authorizer: new Authorizer(aws.authority, `http://127.0.0.1:${fauxqs.port}`, REGION),
+      enforce: true,
+      sessionSeconds: 3600,
       log: silentLog,
     });
     try {
-      const answer = await get(other.port, path('uploads/a b+c.mp4'), { range: 'bytes=0-3' });
+      const answer = await get(other.port, await path('uploads/a b+c.mp4', other.port), {
+        range: 'bytes=0-3',
+      });
       expect(answer.status).toBe(206);
       expect(answer.body.toString()).toBe('0:up');
       expect(answer.headers['accept-ranges']).toBeUndefined();
@@ -265,9 +294,15 @@ describe('ranged GetObject served from the emulator files', () => {
     await s3.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: 'uploads/clip 1.mp4', Body: readFileSync(clip) }),
     );
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'uploads/clip 1.mp4' }), {
-      expiresIn: 600,
-    });
+    // Signed as the worker signs the URLs it hands ffprobe and ffmpeg.
+    const worker = aws.clients('worker').s3;
+    const url = await getSignedUrl(
+      worker,
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'uploads/clip 1.mp4' }),
+      {
+        expiresIn: 600,
+      },
+    );
     const probe = await run(ffprobePath(), [
       ...['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', url],
     ]);
@@ -275,11 +310,13 @@ describe('ranged GetObject served from the emulator files', () => {
     const frame = join(dir, 'frame.jpg');
     await run(ffmpegPath(), ['-v', 'error', '-y', '-ss', '1', '-i', url, '-frames:v', '1', frame]);
     expect(statSync(frame).size).toBeGreaterThan(500);
+    worker.destroy();
   });
 
   it('reads only about the range from disk: 50 ranged 1 MiB reads cost far less than 50 whole-object reads', async () => {
     const fullStarted = performance.now();
-    const whole = await get(proxy.port, path(BIG_KEY));
+    const signed = await path(BIG_KEY);
+    const whole = await get(proxy.port, signed);
     const fullMs = performance.now() - fullStarted;
     expect(whole.body.length).toBe(BIG_SIZE);
 
@@ -287,7 +324,7 @@ describe('ranged GetObject served from the emulator files', () => {
     const started = performance.now();
     for (let i = 0; i < 50; i++) {
       const start = Math.floor((i * (BIG_SIZE - MiB)) / 49);
-      const answer = await get(proxy.port, path(BIG_KEY), { range: `bytes=${start}-${start + MiB - 1}` });
+      const answer = await get(proxy.port, signed, { range: `bytes=${start}-${start + MiB - 1}` });
       expect(answer.body.equals(big.subarray(start, start + MiB))).toBe(true);
     }
     const rangedMs = performance.now() - started;

@@ -10,9 +10,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roleCredentials } from './aws-auth/component-credentials.ts';
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts';
 import { silentLog } from './log.ts';
 import { withoutZeroVisibility } from './sqs-visibility.ts';
+import { deploymentOf, REGION } from './testing/local-aws.ts';
 
 describe('withoutZeroVisibility', () => {
   it('raises zero timeouts to one second, single and batch, and leaves the rest alone', () => {
@@ -32,23 +34,39 @@ describe('withoutZeroVisibility', () => {
 });
 
 describe('releasing a message through the persisted local AWS', () => {
+  // The queue is the deployment's work queue: the worker, which releases messages, may use it.
+  const deployment = deploymentOf({ bucket: 'release-test', queue: 'release-test', topic: 'release-test' });
   let dataDir: string;
   let aws: AwsEmulator;
+  let deployer: SQSClient;
   let sqs: SQSClient;
   let queueUrl: string;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'sqs-visibility-'));
-    aws = await startAwsEmulator({ dataDir, port: 0, region: 'us-east-1', log: silentLog });
-    sqs = new SQSClient({
-      endpoint: aws.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    aws = await startAwsEmulator({
+      dataDir,
+      port: 0,
+      region: REGION,
+      deployment,
+      enforce: true,
+      sessionSeconds: 3600,
+      log: silentLog,
     });
-    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'release-test' }))).QueueUrl ?? '';
+    const client = (role: 'deployer' | 'worker') =>
+      new SQSClient({
+        endpoint: aws.endpoint,
+        region: REGION,
+        credentials: roleCredentials(aws.authority, role, 3600),
+      });
+    deployer = client('deployer');
+    sqs = client('worker');
+    queueUrl = (await deployer.send(new CreateQueueCommand({ QueueName: 'release-test' }))).QueueUrl ?? '';
   });
 
   afterAll(async () => {
+    deployer?.destroy();
+    sqs?.destroy();
     await aws?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -61,7 +79,7 @@ describe('releasing a message through the persisted local AWS', () => {
   }
 
   it('gets the message back after ChangeMessageVisibility to 0', async () => {
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'single' }));
+    await deployer.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'single' }));
     const first = await receiveOne(1);
     await sqs.send(
       new ChangeMessageVisibilityCommand({

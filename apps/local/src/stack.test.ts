@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roleCredentials } from './aws-auth/component-credentials.ts';
 import { silentLog } from './log.ts';
 import { generateSamples } from './samples.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
@@ -88,11 +89,12 @@ describe.runIf(existsSync(workerMain))('startLocalStack', () => {
         args: ['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-t', '2', '-pix_fmt', 'yuv420p'],
       },
     ]);
+    // The operator's uploads, with the deploy role's credentials from the stack's endpoint.
     const s3 = new S3Client({
       endpoint: stack.urls.aws,
       region: 'us-east-1',
       forcePathStyle: true,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      credentials: roleCredentials(stack.authority, 'deployer', 3600),
     });
     for (const name of ['one', 'two', 'three', 'four']) {
       await s3.send(

@@ -245,7 +245,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Nothing of the user's own AWS set-up may leak in: each component signs in with its role, as with IRSA.
     const inherited = Object.fromEntries(
       Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
-    );
+    ) as NodeJS.ProcessEnv;
     // The worker asks for the queue's visibility timeout on each receive, unless told otherwise.
     const baseEnv: NodeJS.ProcessEnv = {
       WORKER_VISIBILITY_TIMEOUT: String(Math.max(3, config.visibilityTimeoutSeconds)),

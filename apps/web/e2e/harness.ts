@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { roleCredentials } from '../../local/src/aws-auth/component-credentials.ts';
 import { startLocalStack, type LocalStack } from '../../local/src/stack.ts';
 import { webBuildIsStale } from '../../local/src/web-build.ts';
 
@@ -18,13 +19,19 @@ export const docsDir = join(repoRoot, 'docs');
 export interface TestStack {
   stack: LocalStack;
   dataDir: string;
+  /** Stops the stack and deletes DATA_DIR; then fails if the AWS endpoint denied any call, as AWS would have. */
   stop(): Promise<void>;
 }
 
 /** The whole pipeline (emulator, worker fleet, API, dashboard) in a temporary DATA_DIR on free ports. */
 export async function startTestStack(): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'thumbs-web-e2e-'));
+  // The endpoint's 'AWS denied …' warnings: a component (or the dashboard) calling beyond its role.
+  const denials: string[] = [];
   const stack = await startLocalStack({
+    log: (_level, message) => {
+      if (message.startsWith('AWS denied')) denials.push(message);
+    },
     dataDir,
     awsPort: 0,
     kubePort: 0,
@@ -40,6 +47,8 @@ export async function startTestStack(): Promise<TestStack> {
     stop: async () => {
       await stack.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      if (denials.length > 0)
+        throw new Error(`the AWS endpoint denied ${denials.length} call(s):\n${denials.join('\n')}`);
     },
   };
 }
@@ -118,7 +127,8 @@ export async function seedThumbnails(stack: LocalStack, dir: string, videos: num
   const s3 = new S3Client({
     endpoint: stack.urls.aws,
     region: stack.config.region,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    // Seeded as the local tooling seeds: with the deploy role's credentials from the stack's endpoint.
+    credentials: roleCredentials(stack.authority, 'deployer', 3600),
     forcePathStyle: true,
   });
   const sources = Array.from(

@@ -11,6 +11,7 @@ import {
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { PipelineEvent } from '@thumbs/model';
@@ -19,7 +20,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestClip } from '../../../worker/src/testing/clips.ts';
-import { silentLog } from '../log.ts';
+import { roleCredentials } from '../aws-auth/component-credentials.ts';
+import { silentLog, type Log } from '../log.ts';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../stack.ts';
 
 export const BUCKET = 'thumbnail-pipeline';
@@ -31,11 +33,15 @@ export interface Clients {
   destroy(): void;
 }
 
-export function clientsFor(endpoint: string): Clients {
+/**
+ * The test's own clients: the operator's, signing with temporary credentials of the deploy role that the
+ * stack's endpoint issues (they stay valid across an emulator restart on the same DATA_DIR).
+ */
+export function clientsFor(stack: LocalStack): Clients {
   const common = {
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    endpoint: stack.urls.aws,
+    region: stack.config.region,
+    credentials: roleCredentials(stack.authority, 'deployer', 3600),
     maxAttempts: 1,
   };
   const s3 = new S3Client({ ...common, forcePathStyle: true });
@@ -98,7 +104,12 @@ export interface FaultStack {
   dataDir: string;
   aws: Clients;
   events: EventWatch;
-  /** Stops the watch, the stack (if still running) and the clients, and deletes DATA_DIR unless kept. */
+  /** What the endpoint refused (its 'AWS denied …' warnings): a component calling beyond its role. */
+  denials: string[];
+  /**
+   * Stops the watch, the stack (if still running) and the clients, and deletes DATA_DIR unless kept; then
+   * fails if the endpoint denied any call, as AWS would have.
+   */
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -129,8 +140,13 @@ export function faultStackOptions(dataDir: string, options: FaultStackOptions = 
 /** Starts the stack and waits until the notification's s3:TestEvent has been consumed. */
 export async function startFaultStack(options: FaultStackOptions = {}): Promise<FaultStack> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'faults-'));
-  const stack = await startLocalStack(faultStackOptions(dataDir, options));
-  const aws = clientsFor(stack.urls.aws);
+  const denials: string[] = [];
+  const log: Log = (level, message) => {
+    if (message.startsWith('AWS denied')) denials.push(message);
+    options.log?.(level, message);
+  };
+  const stack = await startLocalStack(faultStackOptions(dataDir, { ...options, log }));
+  const aws = clientsFor(stack);
   const events = await watchEvents(aws, stack.resources.topicArn);
   if (stack.resources.notificationApplied) {
     await until(
@@ -146,12 +162,15 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
     dataDir,
     aws,
     events,
+    denials,
     async close({ keepData = false } = {}) {
       events.stop();
       if (!stopped) await stack.stop();
       stopped = true;
       aws.destroy();
       if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+      if (denials.length > 0)
+        throw new Error(`the AWS endpoint denied ${denials.length} call(s):\n${denials.join('\n')}`);
     },
   };
 }
@@ -181,16 +200,34 @@ export interface EventWatch {
  * It lives in the emulator, so it survives an emulator restart; receive errors (AWS down) are retried.
  */
 export async function watchEvents(aws: Clients, topicArn: string): Promise<EventWatch> {
-  const name = `faults-watch-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  // The topic's policy (Terraform's OnlyApiQueuesSubscribe) lets only queues named as the API's subscribe.
+  const name = `thumbnail-api-faults-watch-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
   const { QueueUrl } = await aws.sqs.send(new CreateQueueCommand({ QueueName: name }));
   const attributes = await aws.sqs.send(
     new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const queueArn = attributes.Attributes?.QueueArn;
+  // SNS delivers only to a queue whose policy lets it send for this topic (as the API sets its own queue's).
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+      },
+    ],
+  };
+  await aws.sqs.send(
+    new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify(policy) } }),
   );
   await aws.sns.send(
     new SubscribeCommand({
       TopicArn: topicArn,
       Protocol: 'sqs',
-      Endpoint: attributes.Attributes?.QueueArn,
+      Endpoint: queueArn,
       Attributes: { RawMessageDelivery: 'true' },
     }),
   );
