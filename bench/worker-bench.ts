@@ -15,7 +15,8 @@ import { roleCredentials } from '../apps/local/src/aws-auth/component-credential
 import type { IdentityAuthority } from '../apps/local/src/aws-auth/identities.ts';
 import { startAwsEmulator } from '../apps/local/src/aws-emulator.ts';
 import { silentLog } from '../apps/local/src/log.ts';
-import { DEFAULT_DEPLOYMENT, enforcementFromEnv, REGION } from '../apps/local/src/testing/local-aws.ts';
+import { enforcementFromEnv, REGION } from '../apps/local/src/testing/local-aws.ts';
+import { LOCAL_DEPLOYMENT } from '@thumbs/iam';
 import { startCountingProxy, type CountingProxy } from '../apps/worker/src/testing/counting-proxy.ts';
 import { putObject } from '../apps/worker/src/testing/emulator.ts';
 import { median, MB, type BenchContext } from './context.ts';
@@ -23,7 +24,7 @@ import { ratioOf, type Figure } from './figures.ts';
 import { largeVideo, sixtySecondClip, type Input } from './inputs.ts';
 import { sampleUsage, type Usage } from './usage-sampler.ts';
 
-const DEPLOYMENT = DEFAULT_DEPLOYMENT;
+const DEPLOYMENT = LOCAL_DEPLOYMENT;
 const BUCKET = DEPLOYMENT.bucketName;
 
 interface Run extends Usage {

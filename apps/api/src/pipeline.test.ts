@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { renderDeploymentPolicies } from '@thumbs/iam';
+import { LOCAL_DEPLOYMENT, renderDeploymentPolicies } from '@thumbs/iam';
 import { ffmpegPath } from '@thumbs/runtime';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DEPLOYMENT } from '../../local/src/testing/local-aws.ts';
 // The local stack's resource setup: through the endpoint, with the S3 event notification the proxy delivers.
 import { ensurePipelineResources } from '../../local/src/setup.ts';
 import {
@@ -65,7 +64,7 @@ beforeAll(async () => {
   // In memory: fauxqs 2.4.1 with SQLite persistence loses a message whose visibility is changed, which would
   // keep failed videos from ever reaching the DLQ.
   local = await startEmulator();
-  const deployment = DEFAULT_DEPLOYMENT;
+  const deployment = LOCAL_DEPLOYMENT;
   const names = {
     bucket: deployment.bucketName,
     testSourceBucket: deployment.testSourceBucketName,

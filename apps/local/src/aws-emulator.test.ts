@@ -33,9 +33,10 @@ import type { SessionCredentials } from './aws-auth/identities.ts';
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts';
 import { silentLog } from './log.ts';
 import { ensurePipelineResources, type PipelineResourcesSpec } from './setup.ts';
-import { DEFAULT_DEPLOYMENT, REGION } from './testing/local-aws.ts';
+import { REGION } from './testing/local-aws.ts';
+import { LOCAL_DEPLOYMENT } from '@thumbs/iam';
 
-const deployment = DEFAULT_DEPLOYMENT;
+const deployment = LOCAL_DEPLOYMENT;
 const DASHBOARD = deployment.uploadAllowedOrigins[0]!;
 const EVIL = 'http://evil.example';
 const policies = await renderDeploymentPolicies(deployment);

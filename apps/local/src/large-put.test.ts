@@ -21,7 +21,8 @@ import { IdentityAuthority } from './aws-auth/identities.ts';
 import { startAwsProxy, type AwsProxy } from './aws-proxy.ts';
 import { fixedParts } from './large-put.ts';
 import type { LogLevel } from './log.ts';
-import { DEFAULT_DEPLOYMENT, REGION } from './testing/local-aws.ts';
+import { REGION } from './testing/local-aws.ts';
+import { LOCAL_DEPLOYMENT } from '@thumbs/iam';
 
 async function* from(chunks: Buffer[]): AsyncGenerator<Buffer> {
   yield* chunks;
@@ -149,7 +150,7 @@ describe('large PUTs through the proxy (emulator in another process)', () => {
   beforeAll(async () => {
     fauxqs = await startFauxqsProcess();
     dataDir = mkdtempSync(join(tmpdir(), 'large-put-'));
-    const authority = new IdentityAuthority(randomBytes(32), DEFAULT_DEPLOYMENT);
+    const authority = new IdentityAuthority(randomBytes(32), LOCAL_DEPLOYMENT);
     proxy = await startAwsProxy({
       port: 0,
       upstreamPort: fauxqs.port,

@@ -1,5 +1,7 @@
 export { ExpressionError } from './hcl-expression.ts';
 export {
+  LOCAL_ACCOUNT_ID,
+  LOCAL_DEPLOYMENT,
   localOidcIssuer,
   localOidcProviderArn,
   renderDeploymentPolicies,

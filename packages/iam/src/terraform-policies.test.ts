@@ -1,22 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  LOCAL_DEPLOYMENT,
   localOidcIssuer,
   localOidcProviderArn,
   renderDeploymentPolicies,
   resourcePolicyFor,
-  type Deployment,
 } from './terraform-policies.ts';
 
-const local: Deployment = {
-  region: 'us-east-1',
-  accountId: '000000000000',
-  bucketName: 'thumbnail-pipeline',
-  testSourceBucketName: 'thumbnail-test-source',
-  queueName: 'thumbnail-jobs',
-  eventsTopicName: 'thumbnail-events',
-  uploadAllowedOrigins: ['http://localhost:3000'],
-};
+const local = LOCAL_DEPLOYMENT;
 
 const repoFile = (file: string) => readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8');
 

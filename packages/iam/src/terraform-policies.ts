@@ -15,6 +15,20 @@ export interface Deployment {
   uploadAllowedOrigins: string[];
 }
 
+/** The emulator's account (fauxqs puts it in every queue URL and ARN). */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+
+/** Local mode's deployment: the names every component defaults to (packages/runtime, pipelineSpec). */
+export const LOCAL_DEPLOYMENT: Deployment = Object.freeze({
+  region: 'us-east-1',
+  accountId: LOCAL_ACCOUNT_ID,
+  bucketName: 'thumbnail-pipeline',
+  testSourceBucketName: 'thumbnail-test-source',
+  queueName: 'thumbnail-jobs',
+  eventsTopicName: 'thumbnail-events',
+  uploadAllowedOrigins: ['http://localhost:3000'],
+});
+
 export type RoleKey = 'worker' | 'api' | 'keda' | 'deployer';
 
 export type PolicyPrincipal =

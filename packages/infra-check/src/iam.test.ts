@@ -1,14 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { renderDeploymentPolicies } from '@thumbs/iam';
+import { LOCAL_DEPLOYMENT, renderDeploymentPolicies } from '@thumbs/iam';
 import { describe, expect, it } from 'vitest';
-import {
-  broadGrantProblems,
-  callProblems,
-  forbiddenCalls,
-  iamProblems,
-  LOCAL_DEPLOYMENT,
-  requiredCalls,
-} from './iam.ts';
+import { broadGrantProblems, callProblems, forbiddenCalls, iamProblems, requiredCalls } from './iam.ts';
 import { repoPath } from './repo.ts';
 
 const policies = await renderDeploymentPolicies(LOCAL_DEPLOYMENT);

@@ -2,6 +2,7 @@
 // must allow every call each part of the pipeline makes and deny the calls that would reach beyond its job.
 import {
   authorize,
+  LOCAL_DEPLOYMENT,
   renderDeploymentPolicies,
   resourcePolicyFor,
   type Deployment,
@@ -15,17 +16,6 @@ import {
   failureKey,
   thumbnailKeys,
 } from '@thumbs/model';
-
-/** The deployment of local mode, with the names the code defaults to. */
-export const LOCAL_DEPLOYMENT: Deployment = {
-  region: 'us-east-1',
-  accountId: '000000000000',
-  bucketName: 'thumbnail-pipeline',
-  testSourceBucketName: 'thumbnail-test-source',
-  queueName: 'thumbnail-jobs',
-  eventsTopicName: 'thumbnail-events',
-  uploadAllowedOrigins: ['*'],
-};
 
 export type Component = 'worker' | 'api' | 'keda';
 const COMPONENTS: Component[] = ['worker', 'api', 'keda'];

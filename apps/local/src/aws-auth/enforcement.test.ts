@@ -29,10 +29,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../local-config.ts';
-import { DEFAULT_DEPLOYMENT, REGION, startLocalAws, type LocalAws } from '../testing/local-aws.ts';
+import { REGION, startLocalAws, type LocalAws } from '../testing/local-aws.ts';
+import { LOCAL_DEPLOYMENT } from '@thumbs/iam';
 
-const { bucketName: BUCKET, queueName: QUEUE, eventsTopicName: TOPIC } = DEFAULT_DEPLOYMENT;
-const ACCOUNT = DEFAULT_DEPLOYMENT.accountId;
+const { bucketName: BUCKET, queueName: QUEUE, eventsTopicName: TOPIC } = LOCAL_DEPLOYMENT;
+const ACCOUNT = LOCAL_DEPLOYMENT.accountId;
 const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:${QUEUE}`;
 const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:${TOPIC}`;
 
@@ -301,7 +302,7 @@ describe('presigned uploads, as the API signs them', () => {
 
 describe('STS for IRSA', () => {
   const assume = async (roleArn: string, subject: string) => {
-    const token = aws.authority.webIdentityToken(localOidcIssuer(DEFAULT_DEPLOYMENT), subject);
+    const token = aws.authority.webIdentityToken(localOidcIssuer(LOCAL_DEPLOYMENT), subject);
     const body = new URLSearchParams({
       Action: 'AssumeRoleWithWebIdentity',
       Version: '2011-06-15',
@@ -318,7 +319,7 @@ describe('STS for IRSA', () => {
   };
 
   it("gives a service account's pod the credentials of its own role, and only that role", async () => {
-    const { roles } = await renderDeploymentPolicies(DEFAULT_DEPLOYMENT);
+    const { roles } = await renderDeploymentPolicies(LOCAL_DEPLOYMENT);
     const granted = await assume(
       roles.worker.arn,
       'system:serviceaccount:thumbnail-pipeline:thumbnail-worker',
@@ -345,7 +346,7 @@ describe('STS for IRSA', () => {
   });
 
   it('refuses a token it did not sign', async () => {
-    const { roles } = await renderDeploymentPolicies(DEFAULT_DEPLOYMENT);
+    const { roles } = await renderDeploymentPolicies(LOCAL_DEPLOYMENT);
     const response = await fetch(aws.endpoint, {
       method: 'POST',
       body: new URLSearchParams({
@@ -397,7 +398,7 @@ describe('per-key and service-to-service decisions', () => {
     );
 
     // Terraform's aws_sqs_queue_policy, applied as Terraform applies it.
-    const { queuePolicies } = await renderDeploymentPolicies(DEFAULT_DEPLOYMENT);
+    const { queuePolicies } = await renderDeploymentPolicies(LOCAL_DEPLOYMENT);
     await deployer.sqs.send(
       new SetQueueAttributesCommand({
         QueueUrl: queueUrl,

@@ -9,9 +9,6 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Deployment, RoleKey } from '@thumbs/iam';
 
-/** The emulator's account (fauxqs puts it in every queue URL and ARN). */
-export const LOCAL_ACCOUNT_ID = '000000000000';
-
 export interface SessionCredentials {
   accessKeyId: string;
   secretAccessKey: string;

@@ -7,7 +7,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Deployment, RoleKey } from '@thumbs/iam';
+import { LOCAL_ACCOUNT_ID, LOCAL_DEPLOYMENT, type Deployment, type RoleKey } from '@thumbs/iam';
 import { loadConfig, env, type AwsClients } from '@thumbs/runtime';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { randomBytes } from 'node:crypto';
@@ -16,12 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Authorizer } from '../aws-auth/authorizer.ts';
 import { roleCredentials } from '../aws-auth/component-credentials.ts';
-import {
-  IdentityAuthority,
-  LOCAL_ACCOUNT_ID,
-  OPERATOR_KEY,
-  type SessionCredentials,
-} from '../aws-auth/identities.ts';
+import { IdentityAuthority, OPERATOR_KEY, type SessionCredentials } from '../aws-auth/identities.ts';
 import { startAwsProxy, type AwsProxy } from '../aws-proxy.ts';
 import { silentLog, type Log } from '../log.ts';
 
@@ -44,13 +39,6 @@ export function deploymentOf(names: {
     uploadAllowedOrigins: ['http://localhost:3000'],
   };
 }
-
-export const DEFAULT_DEPLOYMENT = deploymentOf({
-  bucket: 'thumbnail-pipeline',
-  testSourceBucket: 'thumbnail-test-source',
-  queue: 'thumbnail-jobs',
-  topic: 'thumbnail-events',
-});
 
 export interface LocalAws {
   /** The emulator itself: for setting up resources and inspecting queues, bypassing the checks. */
@@ -88,7 +76,7 @@ export function enforcementFromEnv(): boolean {
 }
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
-  const deployment = options.deployment ?? DEFAULT_DEPLOYMENT;
+  const deployment = options.deployment ?? LOCAL_DEPLOYMENT;
   const scratch = mkdtempSync(join(tmpdir(), 'local-aws-'));
   const fauxqs = await startFauxqs({
     port: 0,
