@@ -34,6 +34,14 @@ beforeAll(async () => {
     maxWorkers: 2,
     childEnv: { FAILURE_BACKOFF_SECONDS: '1' },
   });
+  // The worker started for the s3:TestEvent scales in after the cooldown. Were the first upload to land in its
+  // last long poll, that receive (released at once, as a stopping worker does) would count as attempt 1.
+  await until(
+    'the fleet back to zero',
+    () => env.stack.fleet.workers.length,
+    (n) => n === 0,
+    30_000,
+  );
 });
 
 afterAll(async () => {
