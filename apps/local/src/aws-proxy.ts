@@ -112,10 +112,15 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
   const deliveries = new SnsDeliveries(`http://127.0.0.1:${options.upstreamPort}`, options.region);
 
   /** The CORS grant for a request from a browser on another origin: the bucket's rule, or nothing. */
+  /** The bucket's CORS rules as Terraform writes them (none for a bucket without a configuration). */
+  async function bucketCorsRules(bucket: string) {
+    return (await authorizer.policiesFor(authorizer.authority.deployment)).bucketCors[bucket] ?? [];
+  }
+
   async function corsHeaders(req: IncomingMessage, bucket?: string): Promise<Record<string, string>> {
     const origin = req.headers.origin;
     if (!origin || !bucket) return {};
-    const rules = (await authorizer.policiesFor(authorizer.authority.deployment)).bucketCors[bucket] ?? [];
+    const rules = await bucketCorsRules(bucket);
     const rule = matchingRule(rules, origin, req.method ?? 'GET');
     return rule ? grantHeaders(rule, origin) : {};
   }
@@ -296,10 +301,7 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     const origin = req.headers.origin;
     const method = String(req.headers['access-control-request-method'] ?? '');
     const wanted = requestedHeaders(req.headers);
-    const rules =
-      service === 's3' && bucket
-        ? ((await authorizer.policiesFor(authorizer.authority.deployment)).bucketCors[bucket] ?? [])
-        : [];
+    const rules = service === 's3' && bucket ? await bucketCorsRules(bucket) : [];
     const rule = origin && method ? matchingRule(rules, origin, method, wanted) : undefined;
     if (!rule || !origin) {
       const message =

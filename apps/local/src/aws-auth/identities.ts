@@ -92,13 +92,18 @@ export class IdentityAuthority {
     };
     const payload = base64url(JSON.stringify(sealed));
     const sessionToken = `${payload}.${base64url(this.#mac('token', payload))}`;
-    const accessKeyId = `ASIA${this.#mac('akid', sessionToken).toString('hex').slice(0, 16).toUpperCase()}`;
+    const accessKeyId = this.#accessKeyIdFor(sessionToken);
     return {
       accessKeyId,
       secretAccessKey: this.#secret(accessKeyId, sessionToken),
       sessionToken,
       expiration: new Date(sealed.e * 1000),
     };
+  }
+
+  /** Temporary keys start with ASIA, as STS's do; this one is bound to its session token. */
+  #accessKeyIdFor(sessionToken: string): string {
+    return `ASIA${this.#mac('akid', sessionToken).toString('hex').slice(0, 16).toUpperCase()}`;
   }
 
   #secret(accessKeyId: string, sessionToken: string): string {
@@ -127,7 +132,7 @@ export class IdentityAuthority {
     const given = Buffer.from(mac, 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       return { ok: false, reason: 'malformed-token' };
-    const keyFor = `ASIA${this.#mac('akid', sessionToken).toString('hex').slice(0, 16).toUpperCase()}`;
+    const keyFor = this.#accessKeyIdFor(sessionToken);
     if (keyFor !== accessKeyId) return { ok: false, reason: 'unknown-key' };
     const sealed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Sealed;
     if (sealed.e * 1000 <= now) return { ok: false, reason: 'expired' };

@@ -15,7 +15,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { PipelineEvent } from '@thumbs/model';
-import { ffprobePath } from '@thumbs/runtime';
+import { ffprobePath, topicMaySendPolicy } from '@thumbs/runtime';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,18 +208,7 @@ export async function watchEvents(aws: Clients, topicArn: string): Promise<Event
   );
   const queueArn = attributes.Attributes?.QueueArn;
   // SNS delivers only to a queue whose policy lets it send for this topic (as the API sets its own queue's).
-  const policy = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Service: 'sns.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: queueArn,
-        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
-      },
-    ],
-  };
+  const policy = topicMaySendPolicy(queueArn ?? '', topicArn);
   await aws.sqs.send(
     new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify(policy) } }),
   );
