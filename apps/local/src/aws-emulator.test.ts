@@ -2,6 +2,8 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetBucketNotificationConfigurationCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -21,6 +23,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { BuildMiddleware, MetadataBearer, MiddlewareStack } from '@aws-sdk/types';
 import { renderDeploymentPolicies } from '@thumbs/iam';
+import { encodeS3EventKey } from '@thumbs/model';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
@@ -167,7 +170,7 @@ describe('local AWS endpoint (fauxqs behind the notification proxy)', () => {
     );
     expect(config.QueueConfigurations).toHaveLength(72);
     const mp4 = config.QueueConfigurations?.find((c) => c.Id === 'video-upload.mP4');
-    expect(mp4?.Events).toEqual(['s3:ObjectCreated:*']);
+    expect(mp4?.Events).toEqual(['s3:ObjectCreated:*', 's3:ObjectRemoved:*']);
     expect(mp4?.Filter?.Key?.FilterRules).toEqual([
       { Name: 'Prefix', Value: 'uploads/' },
       { Name: 'Suffix', Value: '.mP4' },
@@ -187,6 +190,26 @@ describe('local AWS endpoint (fauxqs behind the notification proxy)', () => {
     const messages = await receive(clients.sqs, queueUrl, 2);
     expect(messages.map((m) => m.record?.s3.object.key).sort()).toEqual(['uploads/B.MOV', 'uploads/a.mp4']);
     expect(messages.every((m) => m.record?.eventName === 'ObjectCreated:Put')).toBe(true);
+  });
+
+  it('notifies ObjectRemoved:Delete for DeleteObject and for each key of DeleteObjects, without size or eTag', async () => {
+    const keys = ['uploads/gone 1.mp4', 'uploads/gone 2.mp4', 'uploads/gone 3.mp4'];
+    for (const key of keys) {
+      await clients.s3.send(new PutObjectCommand({ Bucket: spec.bucket, Key: key, Body: 'x' }));
+    }
+    expect(await receive(clients.sqs, queueUrl, 3)).toHaveLength(3);
+    await clients.s3.send(new DeleteObjectCommand({ Bucket: spec.bucket, Key: keys[0] }));
+    await clients.s3.send(
+      new DeleteObjectsCommand({
+        Bucket: spec.bucket,
+        Delete: { Objects: [{ Key: keys[1] }, { Key: keys[2] }, { Key: 'thumbnails/not watched.jpg' }] },
+      }),
+    );
+    const removed = await receive(clients.sqs, queueUrl, 3);
+    expect(removed.map((m) => m.record?.eventName)).toEqual(Array(3).fill('ObjectRemoved:Delete'));
+    expect(removed.map((m) => m.record?.s3.object.key).sort()).toEqual(keys.map(encodeS3EventKey));
+    expect(removed[0]?.record?.s3.object).not.toHaveProperty('eTag');
+    expect(emulator.proxy.outbox.pending).toBe(0);
   });
 
   it('sends the AWS event shape: key encoding, size, eTag, event name per write kind', async () => {

@@ -56,6 +56,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
       port: options.port,
       upstreamPort: fauxqs.port,
       notificationsFile: join(options.dataDir, 'notifications.json'),
+      eventsFile: join(options.dataDir, 's3-events.jsonl'),
       s3StorageDir: s3Dir,
       region: options.region,
       authorizer: new Authorizer(authority, `http://127.0.0.1:${fauxqs.port}`, options.region),

@@ -27,7 +27,14 @@ import { assumeRoleWithWebIdentity, getCallerIdentity } from './aws-auth/sts.ts'
 import { grantHeaders, matchingRule, requestedHeaders } from './bucket-cors.ts';
 import { publishResponse, SnsDeliveries } from './sns-delivery.ts';
 import { NotificationStore } from './notification-store.ts';
-import { NotificationConfigError, notificationXml, parseNotificationXml } from './notifications.ts';
+import { isRemovalEvent, type S3ObjectEventName } from '@thumbs/model';
+import { EventOutbox } from './event-outbox.ts';
+import {
+  matchesConfiguration,
+  NotificationConfigError,
+  notificationXml,
+  parseNotificationXml,
+} from './notifications.ts';
 import { Notifier } from './notifier.ts';
 import { formUploadKey, readS3Request } from './s3-request.ts';
 import { BadBodyError, needsMultipart, putLargeObject, UpstreamError } from './large-put.ts';
@@ -41,6 +48,8 @@ export interface AwsProxyOptions {
   host?: string;
   upstreamPort: number;
   notificationsFile: string;
+  /** Where S3 events wait until SQS accepts them (see EventOutbox). */
+  eventsFile: string;
   /** The emulator's `s3StorageDir`, from which ranged GetObjects are served; unset: the emulator serves them. */
   s3StorageDir?: string;
   region: string;
@@ -55,6 +64,7 @@ export interface AwsProxyOptions {
 export interface AwsProxy {
   port: number;
   notifier: Notifier;
+  outbox: EventOutbox;
   stop(): Promise<void>;
 }
 
@@ -110,6 +120,12 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
   });
   const agent = new Agent({ keepAlive: true });
   const deliveries = new SnsDeliveries(`http://127.0.0.1:${options.upstreamPort}`, options.region);
+  const outbox = new EventOutbox({
+    file: options.eventsFile,
+    deliver: async (event) => void (await notifier.deliver(event)),
+    log,
+  });
+  outbox.start();
 
   /** The CORS grant for a request from a browser on another origin: the bucket's rule, or nothing. */
   /** The bucket's CORS rules as Terraform writes them (none for a bucket without a configuration). */
@@ -185,12 +201,23 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     res.end(notificationXml(store.get(bucket)));
   }
 
-  function deliver(bucket: string, key: string, event: Parameters<Notifier['objectCreated']>[2]): void {
-    notifier
-      .objectCreated(bucket, key, event)
-      .catch((error: Error) =>
-        log('warn', `S3 event ${event} for s3://${bucket}/${key} not delivered: ${error.message}`),
-      );
+  /**
+   * Writes down the event of a write that succeeded, before the write is acknowledged: once the client has its
+   * answer, the event reaches SQS at least once, whatever happens to this process.
+   */
+  async function recordEvent(bucket: string, key: string, event: S3ObjectEventName): Promise<void> {
+    if (!store.get(bucket).some((c) => matchesConfiguration(c, event, key))) return;
+    const time = new Date();
+    // An object deleted again before this HEAD still gets its event, without the size and ETag.
+    const described = isRemovalEvent(event) ? {} : await notifier.describe(bucket, key).catch(() => ({}));
+    outbox.record({
+      bucket,
+      key,
+      event,
+      time: time.toISOString(),
+      sequencer: outbox.sequencer(time),
+      ...described,
+    });
   }
 
   async function putLarge(
@@ -220,12 +247,14 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       if (error instanceof BadBodyError) return s3Error(res, 400, 'IncompleteBody', error.message);
       throw error;
     }
+    await recordEvent(bucket, key, 'ObjectCreated:Put');
     res.writeHead(200, { etag: result.eTag, 'content-length': '0', ...cors });
     res.end();
-    deliver(bucket, key, 'ObjectCreated:Put');
   }
 
   interface ForwardOptions {
+    /** Runs before the answer starts (an error answers 500 instead). */
+    beforeAnswer?: (status: number) => Promise<void>;
     /** Runs once the answer is complete. */
     onSuccess?: (status: number) => void;
     /** Sent instead of the request's own body (which the proxy has read). */
@@ -239,7 +268,7 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
 
   /** Streams the request to the emulator and its answer back. */
   function forward(req: IncomingMessage, res: ServerResponse, forwarding: ForwardOptions = {}): void {
-    const { body, cors = {}, onSuccess, hideMissing, rewrite } = forwarding;
+    const { body, cors = {}, beforeAnswer, onSuccess, hideMissing, rewrite } = forwarding;
     const headers = { ...req.headers };
     for (const name of HOP_BY_HOP) delete headers[name];
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
@@ -249,7 +278,7 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
         const status = answer.statusCode ?? 502;
         const responseHeaders: Record<string, string | string[] | undefined> = { ...answer.headers, ...cors };
         for (const name of HOP_BY_HOP) delete responseHeaders[name];
-        const pass = (): void => {
+        let pass = (): void => {
           if (rewrite && status >= 200 && status < 300) {
             const chunks: Buffer[] = [];
             answer.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -266,6 +295,15 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
           answer.pipe(res);
           answer.on('end', () => onSuccess?.(status));
         };
+        if (beforeAnswer) {
+          const answerAfter = pass;
+          pass = () =>
+            void beforeAnswer(status).then(answerAfter, (error: Error) => {
+              answer.resume();
+              log('error', `${req.method} ${req.url}: ${error.message}`);
+              s3Error(res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
+            });
+        }
         if (status !== 404 || !hideMissing) return pass();
         hideMissing().then(
           (hide) => {
@@ -325,16 +363,22 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
   ): Promise<void> {
     const xml = await readBody(req, MAX_DELETE_BODY);
     if (xml === undefined) return s3Error(res, 400, 'MaxMessageLengthExceeded', 'Your request was too big.');
-    if (!caller) return forward(req, res, { body: xml, cors });
+    const bucket = operation.bucket ?? '';
+    // Each key the emulator was asked to delete is one ObjectRemoved event, as in S3.
+    const removals = (sent: string) => async (status: number) => {
+      if (status !== 200) return;
+      for (const key of deleteObjectsKeys(sent)) await recordEvent(bucket, key, 'ObjectRemoved:Delete');
+    };
+    if (!caller) return forward(req, res, { body: xml, cors, beforeAnswer: removals(xml) });
     const denied: string[] = [];
     for (const key of deleteObjectsKeys(xml)) {
       const denial = await authorizer.authorizeOperation(caller, {
         ...operation,
-        checks: [{ action: 's3:DeleteObject', resource: `arn:aws:s3:::${operation.bucket}/${key}` }],
+        checks: [{ action: 's3:DeleteObject', resource: `arn:aws:s3:::${bucket}/${key}` }],
       });
       if (denial) denied.push(key);
     }
-    if (denied.length === 0) return forward(req, res, { body: xml, cors });
+    if (denied.length === 0) return forward(req, res, { body: xml, cors, beforeAnswer: removals(xml) });
     const kept = withoutDeniedKeys(xml, denied);
     if (kept === undefined) {
       res.writeHead(200, { 'content-type': 'application/xml', ...cors });
@@ -343,6 +387,7 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     forward(req, res, {
       body: kept,
       cors,
+      beforeAnswer: removals(kept),
       rewrite: (answer) => withDeleteErrors(answer, denied),
     });
   }
@@ -503,8 +548,8 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       return forward(req, res, {
         cors,
         hideMissing: sourceBucket ? hideMissing?.(sourceBucket) : undefined,
-        onSuccess: (status) => {
-          if (status >= 200 && status < 300) deliver(bucket, key, type.event);
+        beforeAnswer: async (status) => {
+          if (status >= 200 && status < 300) await recordEvent(bucket, key, type.event);
         },
       });
     }
@@ -517,10 +562,10 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       });
       return forward(req, res, {
         cors,
-        onSuccess: (status) => {
+        beforeAnswer: async (status) => {
           const formKey = formUploadKey(req.headers['content-type'] ?? '', Buffer.concat(head));
           if (formKey && ((status >= 200 && status < 300) || status === 303))
-            deliver(bucket, formKey, 'ObjectCreated:Post');
+            await recordEvent(bucket, formKey, 'ObjectCreated:Post');
         },
       });
     }
@@ -532,6 +577,14 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       return serveRangedGet(upstream, req, res, { bucket, key, range }, cors, () =>
         forward(req, res, { cors, hideMissing: hide }),
       );
+    }
+    if (bucket && key && type.kind === 'object-removed') {
+      return forward(req, res, {
+        cors,
+        beforeAnswer: async (status) => {
+          if (status >= 200 && status < 300) await recordEvent(bucket, key, 'ObjectRemoved:Delete');
+        },
+      });
     }
     if (bucket && type.kind === 'bucket-delete') {
       return forward(req, res, {
@@ -565,7 +618,9 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
   return {
     port: (server.address() as AddressInfo).port,
     notifier,
+    outbox,
     async stop() {
+      await outbox.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       agent.destroy();

@@ -155,6 +155,7 @@ describe('large PUTs through the proxy (emulator in another process)', () => {
       port: 0,
       upstreamPort: fauxqs.port,
       notificationsFile: join(dataDir, 'notifications.json'),
+      eventsFile: join(dataDir, 's3-events.jsonl'),
       region: REGION,
       authorizer: new Authorizer(authority, `http://127.0.0.1:${fauxqs.port}`, REGION),
       enforce: true,

@@ -1,13 +1,11 @@
 /**
  * S3 bucket notification configurations (queue targets only), as AWS models them: parsing and writing the
  * XML of PutBucketNotificationConfiguration / GetBucketNotificationConfiguration, validation, and deciding
- * which configurations an object-created event matches.
+ * which configurations an object event matches.
  */
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { randomBytes } from 'node:crypto';
-
-export type ObjectCreatedEvent =
-  'ObjectCreated:Put' | 'ObjectCreated:Copy' | 'ObjectCreated:CompleteMultipartUpload' | 'ObjectCreated:Post';
+import type { S3ObjectEventName } from '@thumbs/model';
 
 export interface FilterRule {
   name: 'prefix' | 'suffix';
@@ -35,6 +33,9 @@ const KNOWN_EVENTS = new Set([
   's3:ObjectCreated:Post',
   's3:ObjectCreated:Copy',
   's3:ObjectCreated:CompleteMultipartUpload',
+  's3:ObjectRemoved:*',
+  's3:ObjectRemoved:Delete',
+  's3:ObjectRemoved:DeleteMarkerCreated',
 ]);
 
 const parser = new XMLParser({
@@ -129,7 +130,8 @@ function rule(config: QueueConfiguration, name: FilterRule['name']): string {
 }
 
 function sharesEvent(a: QueueConfiguration, b: QueueConfiguration): boolean {
-  return a.events.some((x) => b.events.some((y) => x === y || x.endsWith(':*') || y.endsWith(':*')));
+  const covers = (x: string, y: string) => x === y || (x.endsWith(':*') && y.startsWith(x.slice(0, -1)));
+  return a.events.some((x) => b.events.some((y) => covers(x, y) || covers(y, x)));
 }
 
 /** AWS rejects two configurations that share an event type and whose prefix and suffix filters both overlap. */
@@ -181,10 +183,11 @@ export function notificationXml(configurations: QueueConfiguration[]): string {
 /** Prefix and suffix filters are case-sensitive, as in AWS. */
 export function matchesConfiguration(
   config: QueueConfiguration,
-  event: ObjectCreatedEvent,
+  event: S3ObjectEventName,
   key: string,
 ): boolean {
-  const eventMatches = config.events.some((e) => e === 's3:ObjectCreated:*' || e === `s3:${event}`);
+  const family = `s3:${event.split(':')[0]}:*`;
+  const eventMatches = config.events.some((e) => e === family || e === `s3:${event}`);
   return eventMatches && key.startsWith(rule(config, 'prefix')) && key.endsWith(rule(config, 'suffix'));
 }
 

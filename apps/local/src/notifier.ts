@@ -1,10 +1,11 @@
-/** Sends S3 event notification messages to SQS, as S3 itself would after an object is created. */
+/** Sends S3 event notification messages to SQS, as S3 itself would after an object is created or deleted. */
 import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildS3Event, buildS3TestEvent } from '@thumbs/model';
+import type { S3ObjectEvent } from './event-outbox.ts';
 import type { NotificationStore } from './notification-store.ts';
 import type { Log } from './log.ts';
-import { matchesConfiguration, queueNameFromArn, type ObjectCreatedEvent } from './notifications.ts';
+import { matchesConfiguration, queueNameFromArn } from './notifications.ts';
 
 export interface NotifierOptions {
   /** Whether the queue's policy lets S3 send this bucket's events to it (checked at each delivery, as S3 does). */
@@ -21,7 +22,6 @@ export class Notifier {
   readonly #region: string;
   readonly #sqsByRegion = new Map<string, SQSClient>();
   readonly #options: NotifierOptions;
-  #sequence = 0;
 
   /** `endpoint` is the emulator itself, not the proxy, so deliveries never loop back through it. */
   constructor(endpoint: string, store: NotificationStore, region: string, options: NotifierOptions) {
@@ -66,12 +66,13 @@ export class Notifier {
     }
   }
 
-  async #send(arn: string, body: string): Promise<void> {
+  async #send(arn: string, body: string): Promise<boolean> {
     const url = await this.queueUrl(arn);
-    if (!url) throw new Error(`notification target queue ${arn} does not exist`);
+    if (!url) return false;
     await this.#sqs(queueNameFromArn(arn).region).send(
       new SendMessageCommand({ QueueUrl: url, MessageBody: body }),
     );
+    return true;
   }
 
   /** S3 sends one s3:TestEvent to each destination when a configuration is created or replaced. */
@@ -79,40 +80,38 @@ export class Notifier {
     for (const arn of new Set(arns)) await this.#send(arn, buildS3TestEvent(bucket));
   }
 
-  /** Delivers the event to every matching configuration's queue; returns how many messages were sent. */
-  async objectCreated(bucket: string, key: string, event: ObjectCreatedEvent): Promise<number> {
-    const targets = this.#store.get(bucket).filter((c) => matchesConfiguration(c, event, key));
-    if (targets.length === 0) return 0;
+  /** What an object-created event says about the object: its size and ETag as they are now. */
+  async describe(bucket: string, key: string): Promise<{ size: number; eTag: string }> {
     const head = await this.#s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    const time = new Date();
-    // Sequencers order events for the same key; hex, growing with time.
-    const sequencer = (BigInt(time.getTime()) * 1000n + BigInt(this.#sequence++ % 1000))
-      .toString(16)
-      .toUpperCase()
-      .padStart(18, '0');
+    return { size: head.ContentLength ?? 0, eTag: head.ETag ?? '' };
+  }
+
+  /** Sends the event to every matching configuration's queue; returns how many messages were sent. */
+  async deliver(event: S3ObjectEvent): Promise<number> {
+    const { bucket, key } = event;
+    const targets = this.#store.get(bucket).filter((c) => matchesConfiguration(c, event.event, key));
     let sent = 0;
     for (const target of targets) {
+      // S3 drops an event its destination refuses or that no longer exists; say so, since nothing else will.
+      const dropped = (why: string) =>
+        this.#options.log('warn', `S3 event for s3://${bucket}/${key} not delivered: ${why}`);
       if (!(await this.#options.maySend(target.queueArn, bucket))) {
-        // S3 drops an event its destination's policy refuses; say so, since nothing else will.
-        this.#options.log(
-          'warn',
-          `S3 event for s3://${bucket}/${key} not delivered: the policy of ${target.queueArn} does not let S3 send it`,
-        );
+        dropped(`the policy of ${target.queueArn} does not let S3 send it`);
         continue;
       }
       const body = buildS3Event({
         bucket,
         key,
-        size: head.ContentLength ?? 0,
-        eTag: head.ETag ?? '',
-        eventName: event,
+        size: event.size,
+        eTag: event.eTag,
+        eventName: event.event,
         region: this.#region,
-        time,
-        sequencer,
+        time: new Date(event.time),
+        sequencer: event.sequencer,
         configurationId: target.id,
       });
-      await this.#send(target.queueArn, body);
-      sent++;
+      if (await this.#send(target.queueArn, body)) sent++;
+      else dropped(`queue ${target.queueArn} does not exist`);
     }
     return sent;
   }

@@ -256,6 +256,7 @@ describe('ranged GetObject served from the emulator files', () => {
       port: 0,
       upstreamPort: fauxqs.port,
       notificationsFile: join(dir, 'other-notifications.json'),
+      eventsFile: join(dir, 'other-s3-events.jsonl'),
       s3StorageDir: join(dir, 'elsewhere'),
       region: REGION,
       authorizer: new Authorizer(aws.authority, `http://127.0.0.1:${fauxqs.port}`, REGION),

@@ -1,12 +1,13 @@
 /**
  * Reads an incoming request the way the emulator routes it (path-style or virtual-hosted-style S3, or SQS/SNS),
- * to tell which ones create objects and so must produce S3 event notifications, and which are plain GetObjects.
+ * to tell which ones create or delete objects and so must produce S3 event notifications, and which are plain GetObjects.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ObjectCreatedEvent } from './notifications.ts';
+import type { S3ObjectEventName } from '@thumbs/model';
 
 export type S3RequestKind =
-  | { kind: 'object-created'; event: ObjectCreatedEvent }
+  | { kind: 'object-created'; event: S3ObjectEventName }
+  | { kind: 'object-removed' }
   | { kind: 'form-upload' }
   | { kind: 'notification-get' }
   | { kind: 'notification-put' }
@@ -74,6 +75,7 @@ export function readS3Request(method: string, rawUrl: string, headers: IncomingH
     return { bucket, key, type: { kind: 'object-created', event } };
   }
   if (method === 'GET' && only()) return { bucket, key, type: { kind: 'object-get' } };
+  if (method === 'DELETE' && only()) return { bucket, key, type: { kind: 'object-removed' } };
   if (method === 'POST' && only('uploadId')) {
     return { bucket, key, type: { kind: 'object-created', event: 'ObjectCreated:CompleteMultipartUpload' } };
   }

@@ -78,7 +78,7 @@ export function uploadNotification(queueArn: string, uploadPrefix: string): Queu
   return videoSuffixVariants().map((suffix) => ({
     Id: `video-upload${suffix}`,
     QueueArn: queueArn,
-    Events: ['s3:ObjectCreated:*'],
+    Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'],
     Filter: {
       Key: {
         FilterRules: [

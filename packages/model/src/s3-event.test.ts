@@ -45,6 +45,30 @@ describe('parseQueueMessage', () => {
     });
   });
 
+  it('reads a removal event, which carries no size or ETag', () => {
+    const body = buildS3Event({
+      bucket: 'b',
+      key: 'uploads/gone clip.mp4',
+      eventName: 'ObjectRemoved:Delete',
+      region: 'us-east-1',
+      time: new Date('2025-01-02T03:04:05Z'),
+    });
+    expect(body).not.toContain('eTag');
+    expect(parseQueueMessage(body)).toEqual({
+      kind: 'objects',
+      objects: [
+        {
+          key: 'uploads/gone clip.mp4',
+          bucket: 'b',
+          size: undefined,
+          eTag: undefined,
+          eventName: 'ObjectRemoved:Delete',
+          eventTime: '2025-01-02T03:04:05.000Z',
+        },
+      ],
+    });
+  });
+
   it('decodes keys: + is a space, %XX are UTF-8 bytes, %2B is a plus', () => {
     const parsed = parseQueueMessage(event('uploads/My+Holiday+%2B+Caf%C3%A9+%E6%97%A5%E6%9C%AC.mp4'));
     expect(parsed).toMatchObject({
@@ -105,8 +129,8 @@ describe('parseQueueMessage', () => {
       'no s3.object.key',
     ],
     [
-      'a removal event',
-      '{"Records": [{"eventName": "ObjectRemoved:Delete", "s3": {"object": {"key": "a.mp4"}}}]}',
+      'an event the pipeline does not subscribe to',
+      '{"Records": [{"eventName": "ObjectRestore:Completed", "s3": {"object": {"key": "a.mp4"}}}]}',
       'ignored event',
     ],
     ['bad % encoding', event('uploads/%E0%A4%A.mp4'), 'not valid URL encoding'],

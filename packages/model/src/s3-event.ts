@@ -3,6 +3,21 @@
  * (possibly wrapped in an SNS envelope), from people sending a plain object key, or are junk.
  */
 
+import { truncateText } from './text.ts';
+
+/** The S3 events the pipeline subscribes to: a video written, and a video deleted. */
+export type S3ObjectEventName =
+  | 'ObjectCreated:Put'
+  | 'ObjectCreated:Copy'
+  | 'ObjectCreated:CompleteMultipartUpload'
+  | 'ObjectCreated:Post'
+  | 'ObjectRemoved:Delete'
+  | 'ObjectRemoved:DeleteMarkerCreated';
+
+export function isRemovalEvent(eventName: string | undefined): boolean {
+  return eventName?.startsWith('ObjectRemoved:') ?? false;
+}
+
 export interface ObjectRef {
   key: string;
   bucket?: string;
@@ -39,7 +54,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function readRecord(record: unknown): ObjectRef | string {
   if (!isRecord(record)) return 'record is not an object';
   const eventName = typeof record.eventName === 'string' ? record.eventName : undefined;
-  if (eventName !== undefined && !eventName.startsWith('ObjectCreated:')) return `ignored event ${eventName}`;
+  if (eventName !== undefined && !eventName.startsWith('ObjectCreated:') && !isRemovalEvent(eventName))
+    return `ignored event ${eventName}`;
   const s3 = isRecord(record.s3) ? record.s3 : undefined;
   const object = s3 && isRecord(s3.object) ? s3.object : undefined;
   const bucket = s3 && isRecord(s3.bucket) && typeof s3.bucket.name === 'string' ? s3.bucket.name : undefined;
@@ -48,7 +64,7 @@ function readRecord(record: unknown): ObjectRef | string {
   try {
     key = decodeS3EventKey(object.key);
   } catch {
-    return `record key is not valid URL encoding: ${object.key.slice(0, 100)}`;
+    return `record key is not valid URL encoding: ${truncateText(object.key, 100)}`;
   }
   return {
     key,
@@ -116,13 +132,10 @@ export function parseQueueMessage(body: string, depth = 0): QueueMessage {
 export interface S3EventInput {
   bucket: string;
   key: string;
-  size: number;
-  eTag: string;
-  eventName:
-    | 'ObjectCreated:Put'
-    | 'ObjectCreated:Copy'
-    | 'ObjectCreated:CompleteMultipartUpload'
-    | 'ObjectCreated:Post';
+  /** Absent in ObjectRemoved events, as in AWS's. */
+  size?: number;
+  eTag?: string;
+  eventName: S3ObjectEventName;
   region: string;
   time?: Date;
   sequencer?: string;
@@ -153,8 +166,8 @@ export function buildS3Event(input: S3EventInput): string {
           },
           object: {
             key: encodeS3EventKey(input.key),
-            size: input.size,
-            eTag: input.eTag.replace(/"/g, ''),
+            ...(input.size === undefined ? {} : { size: input.size }),
+            ...(input.eTag === undefined ? {} : { eTag: input.eTag.replace(/"/g, '') }),
             sequencer: input.sequencer ?? time.getTime().toString(16).toUpperCase().padStart(16, '0'),
           },
         },

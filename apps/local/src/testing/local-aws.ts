@@ -90,6 +90,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     port: 0,
     upstreamPort: fauxqs.port,
     notificationsFile: join(scratch, 'notifications.json'),
+    eventsFile: join(scratch, 's3-events.jsonl'),
     ...(options.s3StorageDir ? { s3StorageDir: options.s3StorageDir } : {}),
     region: REGION,
     authorizer: new Authorizer(authority, `http://127.0.0.1:${fauxqs.port}`, REGION, options.overrides),
