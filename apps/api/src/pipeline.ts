@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { PipelineEvent } from '@thumbs/model';
+import { thumbnailKeys, type PipelineEvent } from '@thumbs/model';
 import { createAwsClients, type AwsClients, type Logger } from '@thumbs/runtime';
 import type { ApiConfig } from './config.ts';
 import { Bucket } from './sources/bucket.ts';
@@ -134,6 +134,9 @@ export class Pipeline {
     }
     // Whatever happened before the last purge was deleted by it.
     if (time < this.lastPurge) return;
+    if (event.type === 'video.removed') {
+      return this.store.videoRemoved(event.source, thumbnailKeys(event.source, this.config.thumbnailPrefix));
+    }
     const job = this.store.jobs.apply(event);
     if (job) this.store.jobChanged(job);
     if (event.type === 'job.done') await this.thumbnails.onJobDone(event);

@@ -44,7 +44,7 @@ export class JobTracker {
   }
 
   /** Applies one event; returns the job it changed, or undefined when the event changed nothing. */
-  apply(event: Exclude<PipelineEvent, { type: 'purged' }>): Job | undefined {
+  apply(event: Extract<PipelineEvent, { type: `job.${string}` }>): Job | undefined {
     const previous = this.jobs.get(event.source);
     const job: Job = previous ? { ...previous } : emptyJob(event.source);
     switch (event.type) {
@@ -95,6 +95,11 @@ export class JobTracker {
       if (oldest !== undefined) this.jobs.delete(oldest);
     }
     return job;
+  }
+
+  /** Forgets a deleted video's job; true when there was one. */
+  remove(source: string): boolean {
+    return this.jobs.delete(source);
   }
 
   /** The most recent jobs first. */

@@ -134,6 +134,16 @@ export class StateStore {
     this.emitMetrics();
   }
 
+  /** A video was deleted: its thumbnails (their keys given), job and dead letter go, and every client is told. */
+  async videoRemoved(source: string, thumbnailKeys: string[]): Promise<void> {
+    const removed = thumbnailKeys.filter((key) => this.index.remove(key));
+    await this.thumbnailsChanged([], removed);
+    this.jobs.remove(source);
+    this.setDlq(this.dlqList.filter((entry) => entry.source !== source));
+    this.emit({ type: 'removed', source });
+    this.scheduleMetrics();
+  }
+
   metrics(now = Date.now()): Metrics {
     const figures = this.jobs.figures(now);
     return {

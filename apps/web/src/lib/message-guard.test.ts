@@ -76,6 +76,7 @@ const VALID: ServerMessage[] = [
   { type: 'metrics', metrics: STATE.metrics },
   { type: 'sources', sources: STATE.sources },
   { type: 'purged' },
+  { type: 'removed', source: 'uploads/a.mp4' },
   { type: 'heartbeat', time: T },
   { type: 'pong' },
   { type: 'pong', id: 'p1' },

@@ -108,6 +108,7 @@ const MESSAGES: Record<ServerMessage['type'], Guard> = {
   metrics: shape({ metrics }),
   sources: shape({ sources }),
   purged: () => true,
+  removed: shape({ source: str }),
   heartbeat: shape({ time: str }),
   pong: (v) => isObject(v) && (v.id === undefined || str(v.id)),
   error: shape({ message: str }),

@@ -120,6 +120,16 @@ describe('applyMessage', () => {
     expect(s?.jobs).toHaveLength(MAX_JOBS);
   });
 
+  it("drops a deleted video's thumbnails, job and dead letter, and keeps the others'", () => {
+    const s = state({
+      thumbnails: [thumb('uploads/a.mp4', '50%'), thumb('uploads/b.mp4', '50%')],
+      jobs: [job('uploads/a.mp4', 'done'), job('uploads/b.mp4', 'done')],
+    });
+    const removed = applyMessage(s, { type: 'removed', source: 'uploads/a.mp4' });
+    expect(removed?.thumbnails.map((t) => t.source)).toEqual(['uploads/b.mp4']);
+    expect(removed?.jobs.map((j) => j.source)).toEqual(['uploads/b.mp4']);
+  });
+
   it('empties thumbnails and jobs on purge, and leaves state alone on heartbeat, pong and error', () => {
     const s = state({ thumbnails: [thumb('uploads/a.mp4', '50%')], jobs: [job('uploads/a.mp4', 'done')] });
     const purged = applyMessage(s, { type: 'purged' });

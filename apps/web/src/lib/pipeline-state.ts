@@ -40,6 +40,13 @@ export function applyMessage(state: PipelineState | null, msg: ServerMessage): P
       return { ...state, sources: msg.sources };
     case 'purged':
       return { ...state, thumbnails: [], jobs: [] };
+    case 'removed':
+      return {
+        ...state,
+        thumbnails: state.thumbnails.filter((t) => t.source !== msg.source),
+        jobs: state.jobs.filter((j) => j.source !== msg.source),
+        dlq: state.dlq.filter((d) => d.source !== msg.source),
+      };
     default:
       return state;
   }
