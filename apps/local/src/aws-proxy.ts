@@ -29,6 +29,8 @@ import { publishResponse, SnsDeliveries } from './sns-delivery.ts';
 import { NotificationStore } from './notification-store.ts';
 import { isRemovalEvent, type S3ObjectEventName } from '@thumbs/model';
 import { EventOutbox } from './event-outbox.ts';
+import { MessageMoveTasks, MoveTaskError } from './message-move-tasks.ts';
+import { sqsResult } from './sqs-result.ts';
 import {
   matchesConfiguration,
   NotificationConfigError,
@@ -77,6 +79,11 @@ const MAX_QUERY_BODY = 2 * 1024 * 1024;
 const MAX_DELETE_BODY = 2 * 1024 * 1024;
 /** Operations that need their own checks once the proxy has read more of the request. */
 const CHECKED_LATER = new Set(['DeleteObjects', 'PostObject']);
+const MOVE_TASK_OPERATIONS = new Set([
+  'StartMessageMoveTask',
+  'ListMessageMoveTasks',
+  'CancelMessageMoveTask',
+]);
 
 function s3Error(res: ServerResponse, status: number, code: string, message: string, bucket?: string): void {
   const bucketXml = bucket ? `<BucketName>${bucket}</BucketName>` : '';
@@ -120,6 +127,7 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
   });
   const agent = new Agent({ keepAlive: true });
   const deliveries = new SnsDeliveries(`http://127.0.0.1:${options.upstreamPort}`, options.region);
+  const moveTasks = new MessageMoveTasks(`http://127.0.0.1:${options.upstreamPort}`, options.region, log);
   const outbox = new EventOutbox({
     file: options.eventsFile,
     deliver: async (event) => void (await notifier.deliver(event)),
@@ -521,6 +529,9 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       ? (bucket: string) => async () => !(await authorizer.mayKnowMissing(knownCaller, bucket))
       : undefined;
 
+    if (service === 'sqs' && operation.name && MOVE_TASK_OPERATIONS.has(operation.name)) {
+      return answerMoveTask(res, operation);
+    }
     if (service === 'sqs') {
       const changed = operation.name === 'SetQueueAttributes' ? operation.checks[0]?.resource : undefined;
       const sent = isVisibilityChange(req.headers) ? withoutZeroVisibility(body ?? '') : body;
@@ -597,6 +608,24 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     forward(req, res, { cors, hideMissing: hide });
   }
 
+  /** The emulator has no message move tasks: the endpoint runs them (the caller is already authorized). */
+  async function answerMoveTask(res: ServerResponse, operation: Operation): Promise<void> {
+    const { params, protocol } = operation;
+    const name = operation.name ?? '';
+    let result: Record<string, unknown>;
+    try {
+      if (name === 'StartMessageMoveTask') result = await moveTasks.start(params);
+      else if (name === 'ListMessageMoveTasks') result = { Results: await moveTasks.listChecked(params) };
+      else result = moveTasks.cancel(params);
+    } catch (error) {
+      if (!(error instanceof MoveTaskError)) throw error;
+      return sendError(res, 'sqs', protocol, error.spec, false);
+    }
+    const answer = sqsResult(protocol, name, result);
+    res.writeHead(200, answer.headers);
+    res.end(answer.body);
+  }
+
   const server = createServer((req, res) => {
     handle(req, res).catch((error: Error) => {
       log('error', `AWS proxy: ${req.method} ${req.url} failed: ${error.message}`);
@@ -621,6 +650,7 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     outbox,
     async stop() {
       await outbox.stop();
+      await moveTasks.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       agent.destroy();

@@ -4,6 +4,7 @@
  * the SDKs map to the query protocol's codes) or its query protocol; the query-protocol XML of SNS and STS.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { escapeXml } from '../xml-text.ts';
 
 export type AwsService = 's3' | 'sqs' | 'sns' | 'sts';
 
@@ -107,9 +108,6 @@ const SQS_JSON_TYPES: Record<string, string> = {
   SignatureDoesNotMatch: 'com.amazon.coral.service#InvalidSignatureException',
   IncompleteSignature: 'com.amazon.coral.service#IncompleteSignatureException',
 };
-
-const escapeXml = (text: string) =>
-  text.replace(/[<>&'"]/g, (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c]};`);
 
 const element = (name: string, value: string | undefined) =>
   value === undefined ? '' : `<${name}>${escapeXml(value)}</${name}>`;

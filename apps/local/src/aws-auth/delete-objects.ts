@@ -3,6 +3,7 @@
  * may not delete stay, and come back in the result as AccessDenied errors beside the deleted ones.
  */
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { escapeXml } from '../xml-text.ts';
 
 const parser = new XMLParser({
   ignoreAttributes: true,
@@ -39,9 +40,6 @@ export function withoutDeniedKeys(xml: string, denied: string[]): string | undef
   if (kept.length === 0) return undefined;
   return builder.build({ Delete: { ...body.Delete, Object: kept } }) as string;
 }
-
-const escapeXml = (text: string) =>
-  text.replace(/[<>&'"]/g, (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c]};`);
 
 function errorsXml(denied: string[]): string {
   return denied

@@ -237,6 +237,17 @@ export function queueArnFromUrl(queueUrl: string, where: Where): string | undefi
   return `arn:aws:sqs:${where.region}:${account}:${name}`;
 }
 
+/** A message move task's handle names its source queue (base64 of {taskId, sourceArn}); the task is that queue's. */
+function taskSource(handle: string | undefined): string | undefined {
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(handle ?? '', 'base64').toString('utf8'));
+    const arn = (decoded as { sourceArn?: unknown }).sourceArn;
+    return typeof arn === 'string' && arn.startsWith('arn:aws:sqs:') ? arn : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function sqsOperation(rawUrl: string, headers: IncomingHttpHeaders, body: string, where: Where): Operation {
   const target = header(headers, 'x-amz-target');
   let name: string | undefined;
@@ -272,6 +283,7 @@ function sqsOperation(rawUrl: string, headers: IncomingHttpHeaders, body: string
     const path = new URL(rawUrl, 'http://local').pathname;
     resource = queueArnFromUrl(params.QueueUrl ?? params.SourceArn ?? path, where);
     if (!resource && params.SourceArn?.startsWith('arn:aws:sqs:')) resource = params.SourceArn;
+    if (!resource && name === 'CancelMessageMoveTask') resource = taskSource(params.TaskHandle);
   }
   if (!resource) return { ...base, checks: [] };
   if (name === 'StartMessageMoveTask') {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { authorize, localOidcProviderArn, type PolicyDocument } from '@thumbs/iam';
 import type { Authorizer, Caller, Denial } from './authorizer.ts';
+import { escapeXml } from '../xml-text.ts';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
@@ -13,9 +14,6 @@ export interface StsAnswer {
   status: number;
   body: string;
 }
-
-const escapeXml = (text: string) =>
-  text.replace(/[<>&'"]/g, (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c]};`);
 
 function answer(operation: string, result: Record<string, unknown>): StsAnswer {
   const render = (value: unknown): string =>
