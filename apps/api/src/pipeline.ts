@@ -4,6 +4,7 @@ import { thumbnailKeys, type PipelineEvent } from '@thumbs/model';
 import { createAwsClients, type AwsClients, type Logger } from '@thumbs/runtime';
 import type { ApiConfig } from './config.ts';
 import { Bucket } from './sources/bucket.ts';
+import { DeadLetters } from './sources/dead-letters.ts';
 import { EventBus } from './sources/events.ts';
 import { PodSource } from './sources/pods.ts';
 import { PresignCache } from './sources/presign-cache.ts';
@@ -78,7 +79,14 @@ export class Pipeline {
       ...config,
       pollMs: config.queuePollMs,
       store: this.store,
-      bucket: this.bucket,
+      deadLetters: new DeadLetters({
+        s3: this.aws.s3,
+        bucket: this.bucket,
+        bucketName: config.bucket,
+        failurePrefix: config.failurePrefix,
+        maxReceiveCount: config.maxReceiveCount,
+        log: log.child({ source: 'dead-letters' }),
+      }),
       log: log.child({ source: 'queues' }),
     });
     this.events = new EventBus({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FRAMES } from './frames.ts';
-import { failureKey, parseThumbnailKey, thumbnailKey, thumbnailKeys } from './keys.ts';
+import { failureKey, failureSource, parseThumbnailKey, thumbnailKey, thumbnailKeys } from './keys.ts';
 
 describe('thumbnail keys', () => {
   it.each(['uploads/clip.mp4', 'uploads/a/b/c d+é.mov', 'uploads/10.jpg.mp4', 'x.mp4'])(
@@ -44,5 +44,12 @@ describe('thumbnail keys', () => {
 
   it('puts failure records beside the source key', () => {
     expect(failureKey('uploads/a b.mp4')).toBe('failures/uploads/a b.mp4.json');
+  });
+
+  it('reads the source back from a failure record key, and nothing from other keys', () => {
+    for (const source of ['uploads/a b.mp4', 'uploads/x.json.mov', 'uploads/日本.webm'])
+      expect(failureSource(failureKey(source))).toBe(source);
+    expect(failureSource('failures/.json')).toBeUndefined();
+    expect(failureSource('thumbnails/uploads/a.mp4/10.jpg')).toBeUndefined();
   });
 });

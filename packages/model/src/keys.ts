@@ -1,3 +1,4 @@
+import type { FailureKind } from './failures.ts';
 import { FRAMES, frameBySlug, type Frame, type FrameLabel } from './frames.ts';
 
 export const DEFAULT_UPLOAD_PREFIX = 'uploads/';
@@ -47,8 +48,16 @@ export function failureKey(sourceKey: string, failurePrefix = DEFAULT_FAILURE_PR
   return `${failurePrefix}${sourceKey}.json`;
 }
 
+/** The video a failure record is about (failureKey's inverse); undefined for any other key. */
+export function failureSource(key: string, failurePrefix = DEFAULT_FAILURE_PREFIX): string | undefined {
+  if (!key.startsWith(failurePrefix) || !key.endsWith('.json')) return undefined;
+  return key.slice(failurePrefix.length, -'.json'.length) || undefined;
+}
+
 export interface FailureRecord {
   source: string;
+  /** What kind of failure (FailureKind); absent in records written before kinds existed. */
+  kind?: FailureKind;
   error: string;
   attempt: number;
   worker: string;
