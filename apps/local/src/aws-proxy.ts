@@ -28,6 +28,7 @@ import { grantHeaders, matchingRule, requestedHeaders } from './bucket-cors.ts';
 import { publishResponse, SnsDeliveries } from './sns-delivery.ts';
 import { NotificationStore } from './notification-store.ts';
 import { isRemovalEvent, type S3ObjectEventName } from '@thumbs/model';
+import { failedCondition, isConditionalWrite, KeyLocks } from './conditional-write.ts';
 import { EventOutbox } from './event-outbox.ts';
 import { MessageMoveTasks, MoveTaskError } from './message-move-tasks.ts';
 import { sqsResult } from './sqs-result.ts';
@@ -127,6 +128,7 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
   });
   const agent = new Agent({ keepAlive: true });
   const deliveries = new SnsDeliveries(`http://127.0.0.1:${options.upstreamPort}`, options.region);
+  const writeLocks = new KeyLocks();
   const moveTasks = new MessageMoveTasks(`http://127.0.0.1:${options.upstreamPort}`, options.region, log);
   const outbox = new EventOutbox({
     file: options.eventsFile,
@@ -552,6 +554,27 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     if (bucket && type.kind === 'notification-get') return getNotification(res, bucket);
     if (bucket && operation.name === 'DeleteObjects') return deleteObjects(req, res, caller, operation, cors);
     if (bucket && key && type.kind === 'object-created') {
+      const recordCreated = async (status: number) => {
+        if (status >= 200 && status < 300) await recordEvent(bucket, key, type.event);
+      };
+      if (type.event === 'ObjectCreated:Put' && isConditionalWrite(req.headers)) {
+        return writeLocks.run(`${bucket}/${key}`, async () => {
+          const current = await notifier.describe(bucket, key).catch((error: unknown) => {
+            if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+              return undefined;
+            throw error;
+          });
+          const failed = failedCondition(req.headers, current, key);
+          if (failed) {
+            req.resume();
+            return sendError(res, 's3', 'xml', failed, false, cors);
+          }
+          await new Promise<void>((resolve) => {
+            res.on('close', resolve);
+            forward(req, res, { cors, beforeAnswer: recordCreated });
+          });
+        });
+      }
       if (type.event === 'ObjectCreated:Put' && needsMultipart(req.headers))
         return putLarge(req, res, bucket, key, cors);
       const source = operation.name === 'CopyObject' ? operation.checks[0]?.resource : undefined;
@@ -559,9 +582,7 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       return forward(req, res, {
         cors,
         hideMissing: sourceBucket ? hideMissing?.(sourceBucket) : undefined,
-        beforeAnswer: async (status) => {
-          if (status >= 200 && status < 300) await recordEvent(bucket, key, type.event);
-        },
+        beforeAnswer: recordCreated,
       });
     }
     if (bucket && type.kind === 'form-upload') {
