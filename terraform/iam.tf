@@ -16,6 +16,13 @@ data "aws_iam_policy_document" "worker" {
     resources = [module.queues.queue_arn]
   }
 
+  # A file no retry can fix (not a video, corrupt, too large) goes to the DLQ at its first attempt.
+  statement {
+    sid       = "DeadLetterPoison"
+    actions   = ["sqs:SendMessage"]
+    resources = [module.queues.dlq_arn]
+  }
+
   statement {
     sid       = "ReadUploads"
     actions   = ["s3:GetObject"]
@@ -35,11 +42,11 @@ data "aws_iam_policy_document" "worker" {
     resources = ["${local.bucket_arn}/thumbnails/*", "${local.bucket_arn}/failures/*"]
   }
 
-  # A success removes the failure record of an earlier attempt.
+  # A success removes the failure record of an earlier attempt; a deleted video takes its results with it.
   statement {
-    sid       = "ClearFailureRecords"
+    sid       = "ClearResults"
     actions   = ["s3:DeleteObject"]
-    resources = ["${local.bucket_arn}/failures/*"]
+    resources = ["${local.bucket_arn}/thumbnails/*", "${local.bucket_arn}/failures/*"]
   }
 
   statement {
@@ -56,18 +63,27 @@ data "aws_iam_policy_document" "api" {
     resources = [module.queues.queue_arn, module.queues.dlq_arn]
   }
 
-  # Listing the DLQ receives its messages and releases them at once; redrive re-sends them to the work
-  # queue, then deletes them from the DLQ.
+  # A message move task receives and deletes the DLQ's messages with the caller's rights (the API never
+  # receives them itself: the dead letters it lists come from the failure records).
   statement {
-    sid       = "InspectAndRedriveDeadLetters"
-    actions   = ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"]
+    sid       = "RedriveDeadLetters"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage"]
     resources = [module.queues.dlq_arn]
   }
 
+  # Redrive and backfill send jobs to the work queue (a message move task sends with the caller's rights).
   statement {
     sid       = "RedriveIntoWorkQueue"
     actions   = ["sqs:SendMessage"]
     resources = [module.queues.queue_arn]
+  }
+
+  # SQS's own redrive (a message move task) also receives, deletes and reads the attributes of the DLQ,
+  # which RedriveDeadLetters and ReadQueues grant.
+  statement {
+    sid       = "MoveDeadLetters"
+    actions   = ["sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks", "sqs:CancelMessageMoveTask"]
+    resources = [module.queues.dlq_arn]
   }
 
   statement {
@@ -79,13 +95,16 @@ data "aws_iam_policy_document" "api" {
       "sqs:DeleteMessage",
       "sqs:GetQueueAttributes",
       "sqs:SetQueueAttributes",
+      # The heartbeat tag, and the reaper that reads it to delete the queues of replicas that died unannounced.
+      "sqs:TagQueue",
+      "sqs:ListQueueTags",
     ]
     resources = [local.api_queue_arn_pattern]
   }
 
   statement {
     sid       = "EventsTopic"
-    actions   = ["sns:Subscribe", "sns:Unsubscribe", "sns:Publish"]
+    actions   = ["sns:Subscribe", "sns:Unsubscribe", "sns:Publish", "sns:ListSubscriptionsByTopic"]
     resources = [module.events.topic_arn]
   }
 
@@ -103,6 +122,13 @@ data "aws_iam_policy_document" "api" {
       "${local.bucket_arn}/failures/*",
       "${local.test_source_bucket_arn}/*",
     ]
+  }
+
+  # The backfill sweep's lease: one replica sweeps at a time (conditional writes on one object).
+  statement {
+    sid       = "BackfillLease"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${local.bucket_arn}/leases/*"]
   }
 
   statement {
@@ -134,6 +160,8 @@ data "aws_iam_policy_document" "keda" {
 module "worker_role" {
   source = "./modules/irsa_role"
 
+  permissions_boundary_arn = local.permissions_boundary_arn
+
   name              = "${var.project}-worker"
   oidc_provider_arn = module.cluster.oidc_provider_arn
   oidc_issuer       = module.cluster.oidc_issuer
@@ -144,6 +172,8 @@ module "worker_role" {
 
 module "api_role" {
   source = "./modules/irsa_role"
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 
   name              = "${var.project}-api"
   oidc_provider_arn = module.cluster.oidc_provider_arn
@@ -156,6 +186,8 @@ module "api_role" {
 module "keda_role" {
   source = "./modules/irsa_role"
 
+  permissions_boundary_arn = local.permissions_boundary_arn
+
   name              = "${var.project}-keda"
   oidc_provider_arn = module.cluster.oidc_provider_arn
   oidc_issuer       = module.cluster.oidc_issuer
@@ -167,33 +199,34 @@ module "keda_role" {
 module "load_balancer_controller_role" {
   source = "./modules/irsa_role"
 
+  permissions_boundary_arn = local.permissions_boundary_arn
+
   name              = "${var.project}-aws-load-balancer-controller"
   oidc_provider_arn = module.cluster.oidc_provider_arn
   oidc_issuer       = module.cluster.oidc_issuer
   namespace         = local.service_accounts.load_balancer_controller.namespace
   service_account   = local.service_accounts.load_balancer_controller.name
-  policy_json       = data.aws_iam_policy_document.load_balancer_controller.json
+  policy_json       = local.load_balancer_controller_policy
 }
 
-module "cloudwatch_agent_role" {
+# Container Insights on Fargate: the ADOT collector (k8s/container-insights.yaml) scrapes each pod's cAdvisor
+# metrics through the API server and writes them as embedded metric format logs. The managed
+# amazon-cloudwatch-observability add-on is not used: its agents are DaemonSets, which Fargate cannot run.
+module "adot_collector_role" {
   source = "./modules/irsa_role"
 
-  name              = "${var.project}-cloudwatch-agent"
-  oidc_provider_arn = module.cluster.oidc_provider_arn
-  oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = local.service_accounts.cloudwatch_agent.namespace
-  service_account   = local.service_accounts.cloudwatch_agent.name
-  managed_policy_arns = [
-    "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
-    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
-  ]
+  permissions_boundary_arn = local.permissions_boundary_arn
+
+  name                = "${var.project}-adot-collector"
+  oidc_provider_arn   = module.cluster.oidc_provider_arn
+  oidc_issuer         = module.cluster.oidc_issuer
+  namespace           = local.service_accounts.adot_collector.namespace
+  service_account     = local.service_accounts.adot_collector.name
+  managed_policy_arns = ["arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"]
 }
 
-# Container Insights: the CloudWatch observability add-on, with the agent's own IRSA role.
-resource "aws_eks_addon" "container_insights" {
-  cluster_name                = module.cluster.name
-  addon_name                  = "amazon-cloudwatch-observability"
-  service_account_role_arn    = module.cloudwatch_agent_role.arn
-  resolve_conflicts_on_create = "OVERWRITE"
-  resolve_conflicts_on_update = "OVERWRITE"
+# The collector's log group, made here so it has a retention and goes with terraform destroy.
+resource "aws_cloudwatch_log_group" "container_insights" {
+  name              = "/aws/containerinsights/${module.cluster.name}/performance"
+  retention_in_days = 30
 }

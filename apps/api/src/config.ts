@@ -13,6 +13,14 @@ export const apiSpec = {
   },
   /** Proxies in front of the API whose X-Forwarded-For entries are trusted (1 behind the ALB). */
   trustProxyHops: env.int('TRUST_PROXY_HOPS', 0, { min: 0, max: 10 }),
+  /**
+   * Behind an authenticating ALB: its ARN (or `…:loadbalancer/app/<name>/`), whose signed identity header
+   * every /api and /ws request must carry; members of ALB_ADMIN_GROUP may use the admin routes. Unset in
+   * local mode, where the bearer admin token alone guards them.
+   */
+  albIdentitySigner: env.optionalString('ALB_IDENTITY_SIGNER'),
+  albGroupsClaim: env.string('ALB_GROUPS_CLAIM', 'cognito:groups'),
+  albAdminGroup: env.string('ALB_ADMIN_GROUP', 'admins'),
   k8sNamespace: env.string('K8S_NAMESPACE', 'thumbnail-pipeline'),
   podsEnabled: env.bool('PODS_ENABLED', true),
   uploadMaxBytes: env.int('UPLOAD_MAX_BYTES', 5 * 1024 ** 3, { min: 1 }),
@@ -25,7 +33,13 @@ export const apiSpec = {
   podMetricsMs: env.int('POD_METRICS_MS', 10000, { min: 1000 }),
   heartbeatMs: env.int('WS_HEARTBEAT_MS', 20000, { min: 1000 }),
   wsMaxClientsPerIp: env.int('WS_MAX_CLIENTS_PER_IP', 20, { min: 1 }),
-  readyCacheMs: env.int('READY_CACHE_MS', 30000, { min: 0 }),
+  wsConnectsPerMinute: env.int('WS_CONNECT_RATE_LIMIT', 60, { min: 1 }),
+  /** The backfill sweep (see sources/backfill.ts): how often, and how old a video must be to count as lost. */
+  backfillIntervalSeconds: env.int('BACKFILL_INTERVAL_SECONDS', 600, { min: 1 }),
+  backfillGraceSeconds: env.int('BACKFILL_GRACE_SECONDS', 600, { min: 0 }),
+  backfillPageDelayMs: env.int('BACKFILL_PAGE_DELAY_MS', 1000, { min: 0 }),
+  backfillLeaseKey: env.string('BACKFILL_LEASE_KEY', 'leases/backfill.json'),
+  readRateLimit: env.int('READ_RATE_LIMIT', 600, { min: 1 }),
   adminRateLimit: env.int('ADMIN_RATE_LIMIT', 30, { min: 1 }),
 };
 export type ApiConfig = ConfigOf<typeof apiSpec>;

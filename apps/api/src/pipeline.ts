@@ -4,6 +4,7 @@ import { thumbnailKeys, type PipelineEvent } from '@thumbs/model';
 import { createAwsClients, type AwsClients, type Logger } from '@thumbs/runtime';
 import type { ApiConfig } from './config.ts';
 import { Bucket } from './sources/bucket.ts';
+import { Backfill } from './sources/backfill.ts';
 import { DeadLetters } from './sources/dead-letters.ts';
 import { EventBus } from './sources/events.ts';
 import { PodSource } from './sources/pods.ts';
@@ -37,6 +38,7 @@ export class Pipeline {
   readonly queues: QueueSource;
   readonly events: EventBus;
   readonly pods: PodSource | undefined;
+  readonly backfill: Backfill;
   private readonly log: Logger;
   private lastPurge = 0;
   private renewTimer: NodeJS.Timeout | undefined;
@@ -98,6 +100,20 @@ export class Pipeline {
       onEvent: (event) => this.apply(event),
       log: log.child({ source: 'events' }),
     });
+    this.backfill = new Backfill({
+      s3: this.aws.s3,
+      sqs: this.aws.sqs,
+      ...config,
+      leaseKey: config.backfillLeaseKey,
+      intervalMs: config.backfillIntervalSeconds * 1000,
+      graceMs: config.backfillGraceSeconds * 1000,
+      pageDelayMs: config.backfillPageDelayMs,
+      workQueueUrl: () => this.queues.workQueueUrl(),
+      indexReady: () => this.thumbnails.ready,
+      store: this.store,
+      announce: (event) => this.announce(event),
+      log: log.child({ source: 'backfill' }),
+    });
     if (config.podsEnabled) {
       try {
         this.pods = new PodSource({
@@ -120,6 +136,7 @@ export class Pipeline {
     this.thumbnails.start();
     this.queues.start();
     this.pods?.start();
+    this.backfill.start();
     this.renewTimer = setInterval(() => {
       this.store.renewUrls().catch((error: unknown) => this.log.warn({ err: error }, 'URL renewal failed'));
     }, URL_RENEWAL_CHECK_MS);
@@ -127,7 +144,13 @@ export class Pipeline {
 
   async stop(): Promise<void> {
     clearInterval(this.renewTimer);
-    await Promise.all([this.thumbnails.stop(), this.queues.stop(), this.pods?.stop(), this.events.stop()]);
+    await Promise.all([
+      this.thumbnails.stop(),
+      this.queues.stop(),
+      this.pods?.stop(),
+      this.events.stop(),
+      this.backfill.stop(),
+    ]);
     this.store.close();
   }
 
@@ -142,6 +165,10 @@ export class Pipeline {
     }
     // Whatever happened before the last purge was deleted by it.
     if (time < this.lastPurge) return;
+    if (event.type === 'backfill.swept') {
+      const { unprocessed, queued, time: sweptAt } = event;
+      return this.store.setBackfill({ unprocessed, queued, sweptAt });
+    }
     if (event.type === 'video.removed') {
       return this.store.videoRemoved(event.source, thumbnailKeys(event.source, this.config.thumbnailPrefix));
     }

@@ -62,14 +62,20 @@ export function requiredCalls(policies: RenderedPolicies, deployment = LOCAL_DEP
     ...thumbnails.map((key) => call('worker', 's3:PutObject', key, 'uploads the thumbnails')),
     call('worker', 's3:PutObject', failure, 'records a failure'),
     call('worker', 's3:DeleteObject', failure, 'a success clears the failure record'),
+    ...thumbnails.map((key) =>
+      call('worker', 's3:DeleteObject', key, 'remove-video.ts: a deleted video takes its thumbnails with it'),
+    ),
     call('worker', 'sns:Publish', topic, 'job events'),
 
     call('api', 'sqs:GetQueueAttributes', queue, 'queue depth'),
     call('api', 'sqs:GetQueueAttributes', dlq, 'dead-letter depth'),
-    ...['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'].map((action) =>
-      call('api', action, dlq, 'lists and redrives dead letters'),
+    ...['sqs:ReceiveMessage', 'sqs:DeleteMessage'].map((action) =>
+      call('api', action, dlq, 'a message move task receives and deletes with the caller rights'),
     ),
-    call('api', 'sqs:SendMessage', queue, 'redrive sends dead letters back'),
+    call('api', 'sqs:SendMessage', queue, 'redrive sends dead letters back; backfill sends jobs'),
+    ...['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask'].map((action) =>
+      call('api', action, dlq, "SQS's own redrive of the dead letters"),
+    ),
     ...[
       'sqs:CreateQueue',
       'sqs:GetQueueAttributes',
@@ -77,14 +83,18 @@ export function requiredCalls(policies: RenderedPolicies, deployment = LOCAL_DEP
       'sqs:ReceiveMessage',
       'sqs:DeleteMessage',
       'sqs:DeleteQueue',
-    ].map((action) => call('api', action, replica, 'its own event fan-out queue')),
+      'sqs:TagQueue',
+    ].map((action) => call('api', action, replica, 'its own event fan-out queue and its heartbeat tag')),
+    ...['sqs:ListQueueTags', 'sqs:DeleteQueue'].map((action) =>
+      call('api', action, replica, 'the reaper reads the heartbeat of a dead replica and deletes its queue'),
+    ),
+    call('api', 'sns:ListSubscriptionsByTopic', topic, 'the reaper finds the replica queues'),
     call('api', 'sns:Subscribe', topic, 'subscribes its fan-out queue', {
       'sns:Endpoint': replica,
       'sns:Protocol': 'sqs',
     }),
     call('api', 'sns:Unsubscribe', topic, 'unsubscribes on shutdown'),
     call('api', 'sns:Publish', topic, 'job events'),
-    call('api', 's3:ListBucket', bucket, 'HeadBucket (readiness)'),
     ...[DEFAULT_THUMBNAIL_PREFIX, DEFAULT_UPLOAD_PREFIX, DEFAULT_FAILURE_PREFIX].map((prefix) =>
       call('api', 's3:ListBucket', bucket, 'the thumbnail index and purge list by prefix', {
         's3:prefix': prefix,
@@ -95,6 +105,9 @@ export function requiredCalls(policies: RenderedPolicies, deployment = LOCAL_DEP
     }),
     call('api', 's3:GetObject', thumbnails[0] ?? '', 'presigned thumbnail URLs'),
     call('api', 's3:GetObject', failure, 'reads failure records'),
+    ...['s3:GetObject', 's3:PutObject'].map((action) =>
+      call('api', action, object('leases/backfill.json'), 'the backfill lease (one sweeping replica)'),
+    ),
     call('api', 's3:GetObject', `${testSourceBucket}/sample.mp4`, 'CopyObject reads the sample video'),
     call('api', 's3:PutObject', object(`${DEFAULT_UPLOAD_PREFIX}clip-1a2b3c4d.mp4`), 'presigned uploads'),
     call('api', 's3:PutObject', object(`${DEFAULT_UPLOAD_PREFIX}test-m0abc/sample.mp4`), 'CopyObject writes'),

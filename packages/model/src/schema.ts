@@ -3,9 +3,14 @@
  * and documents its routes with, and the TypeScript types that api, web and worker share.
  */
 import { Type, type Static } from 'typebox';
+import { FAILURE_KINDS, type FailureKind } from './failures.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
+
+export const FailureKindSchema = Type.Unsafe<FailureKind>(
+  Type.String({ enum: [...FAILURE_KINDS], description: 'what kind of failure (see FailureKind)' }),
+);
 
 export const FrameLabelSchema = Type.Union([Type.Literal('10%'), Type.Literal('50%'), Type.Literal('95%')]);
 
@@ -74,6 +79,7 @@ export const JobSchema = Type.Object({
   latencyMs: Nullable(Type.Number({ description: 'upload to all three thumbnails stored' })),
   worker: Nullable(Type.String()),
   error: Nullable(Type.String()),
+  errorKind: Type.Optional(Nullable(FailureKindSchema)),
 });
 export type Job = Static<typeof JobSchema>;
 
@@ -83,6 +89,7 @@ export const DlqEntrySchema = Type.Object({
   receiveCount: Type.Integer({ minimum: 0 }),
   sentAt: Nullable(Type.String({ format: 'date-time' })),
   error: Nullable(Type.String()),
+  errorKind: Type.Optional(Nullable(FailureKindSchema)),
 });
 export type DlqEntry = Static<typeof DlqEntrySchema>;
 
@@ -117,6 +124,19 @@ export const SourcesSchema = Type.Object({
 });
 export type Sources = Static<typeof SourcesSchema>;
 
+export const BackfillStatusSchema = Type.Object({
+  unprocessed: Nullable(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'videos the last sweep found without thumbnails or a failure record; null before any sweep',
+    }),
+  ),
+  queued: Type.Integer({ minimum: 0, description: 'of those, queued again by the last sweep' }),
+  sweptAt: Nullable(Type.String({ format: 'date-time' })),
+});
+export type BackfillStatus = Static<typeof BackfillStatusSchema>;
+
 export const PipelineStateSchema = Type.Object({
   metrics: MetricsSchema,
   queue: QueueStateSchema,
@@ -125,6 +145,7 @@ export const PipelineStateSchema = Type.Object({
   jobs: Type.Array(JobSchema),
   dlq: Type.Array(DlqEntrySchema),
   sources: SourcesSchema,
+  backfill: BackfillStatusSchema,
   generatedAt: Type.String({ format: 'date-time' }),
 });
 export type PipelineState = Static<typeof PipelineStateSchema>;
@@ -144,6 +165,11 @@ export const ServerMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('metrics'), metrics: MetricsSchema }),
   Type.Object({ type: Type.Literal('sources'), sources: SourcesSchema }),
   Type.Object({ type: Type.Literal('purged') }),
+  Type.Object({ type: Type.Literal('backfill'), backfill: BackfillStatusSchema }),
+  Type.Object({
+    type: Type.Literal('removed'),
+    source: Type.String({ description: 'a video deleted from the bucket' }),
+  }),
   Type.Object({ type: Type.Literal('heartbeat'), time: Type.String({ format: 'date-time' }) }),
   Type.Object({ type: Type.Literal('pong'), id: Type.Optional(Type.String({ maxLength: 64 })) }),
   Type.Object({ type: Type.Literal('error'), message: Type.String() }),
@@ -197,7 +223,21 @@ export const PipelineEventSchema = Type.Union([
     attempt: Type.Integer({ minimum: 1 }),
     worker: Type.String(),
     error: Type.String(),
+    kind: Type.Optional(FailureKindSchema),
     final: Type.Boolean({ description: 'true when this was the last receive before the DLQ' }),
+    time: Type.String({ format: 'date-time' }),
+  }),
+  Type.Object({
+    type: Type.Literal('video.removed'),
+    source: Type.String({
+      description: 'deleted from the bucket; its thumbnails and failure record are gone',
+    }),
+    time: Type.String({ format: 'date-time' }),
+  }),
+  Type.Object({
+    type: Type.Literal('backfill.swept'),
+    unprocessed: Type.Integer({ minimum: 0 }),
+    queued: Type.Integer({ minimum: 0 }),
     time: Type.String({ format: 'date-time' }),
   }),
   Type.Object({ type: Type.Literal('purged'), time: Type.String({ format: 'date-time' }) }),
@@ -235,3 +275,7 @@ export type PresignedUpload = Static<typeof PresignedUploadSchema>;
 export const QueuedResultSchema = Type.Object({ queued: Type.Integer({ minimum: 0 }) });
 export const DeletedResultSchema = Type.Object({ deleted: Type.Integer({ minimum: 0 }) });
 export const MovedResultSchema = Type.Object({ moved: Type.Integer({ minimum: 0 }) });
+export const BackfillResultSchema = Type.Object({
+  unprocessed: Type.Integer({ minimum: 0 }),
+  queued: Type.Integer({ minimum: 0 }),
+});

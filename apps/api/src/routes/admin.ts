@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  BackfillResultSchema,
   DeletedResultSchema,
   MovedResultSchema,
   PresignedUploadSchema,
@@ -36,6 +37,15 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (
     '/api/dlq/redrive',
     { config, schema: { tags, security, response: { 200: MovedResultSchema, ...failures } } },
     async () => ({ moved: await pipeline.redrive() }),
+  );
+
+  app.post(
+    '/api/backfill',
+    { config, schema: { tags, security, response: { 200: BackfillResultSchema, ...failures } } },
+    async () => {
+      const { unprocessed, queued } = await pipeline.backfill.sweepNow();
+      return { unprocessed, queued };
+    },
   );
 
   app.post(

@@ -86,6 +86,11 @@ export class QueueSource {
     return this.poller.runNow();
   }
 
+  /** The work queue's URL (the backfill sends to it). */
+  async workQueueUrl(): Promise<string> {
+    return (await this.resolve()).queue;
+  }
+
   async ping(): Promise<void> {
     const queues = await this.resolve();
     await this.depth(queues.queue);

@@ -1,4 +1,5 @@
 import type {
+  BackfillStatus,
   DlqEntry,
   Job,
   Metrics,
@@ -34,6 +35,7 @@ export class StateStore {
   private queueNow = { depth: 0, inFlight: 0, dlqDepth: 0 };
   private podList: Pod[] = [];
   private dlqList: DlqEntry[] = [];
+  private backfillStatus: BackfillStatus = { unprocessed: null, queued: 0, sweptAt: null };
   private sourceStatus: Sources = {
     sqs: { ok: false, error: 'not checked yet', checkedAt: null },
     s3: { ok: false, error: 'not checked yet', checkedAt: null },
@@ -63,6 +65,16 @@ export class StateStore {
 
   get dlq(): DlqEntry[] {
     return this.dlqList;
+  }
+
+  get backfill(): BackfillStatus {
+    return this.backfillStatus;
+  }
+
+  /** The last backfill sweep's findings (any replica's: they come through the events fan-out). */
+  setBackfill(status: BackfillStatus): void {
+    this.backfillStatus = status;
+    this.emit({ type: 'backfill', backfill: status });
   }
 
   get sources(): Sources {
@@ -199,6 +211,7 @@ export class StateStore {
       jobs: this.jobs.list(),
       dlq: this.dlqList,
       sources: this.sourceStatus,
+      backfill: this.backfillStatus,
       generatedAt: new Date().toISOString(),
     };
   }

@@ -34,7 +34,7 @@ export function Dashboard({ apiBase }: { apiBase: string }) {
         <PodGrid pods={state?.pods ?? null} />
         <Upload state={state} />
         <Jobs jobs={state?.jobs ?? null} />
-        <Failures dlq={state?.dlq ?? null} />
+        <Failures dlq={state?.dlq ?? null} backfill={state?.backfill ?? null} />
         <Gallery thumbnails={state?.thumbnails ?? null} total={state?.metrics.thumbnails ?? 0} />
       </main>
       <footer className="footer muted small">

@@ -1,16 +1,47 @@
 'use client';
 
-import type { DlqEntry } from '@thumbs/model';
+import { isPermanentFailure, type BackfillStatus, type DlqEntry, type FailureKind } from '@thumbs/model';
+import type { CSSProperties } from 'react';
 import { useState } from 'react';
 import { apiRequest } from '../lib/api-client.ts';
 import { formatSince } from '../lib/format.ts';
 import { useNow } from '../lib/use-now.ts';
 import { useAdmin } from './AdminProvider.tsx';
+import { Backfill } from './Backfill.tsx';
 import { Spinner } from './Header.tsx';
 import { KeyLabel } from './KeyLabel.tsx';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
 
-export function Failures({ dlq }: { dlq: DlqEntry[] | null }) {
+const KIND_STYLE: CSSProperties = {
+  display: 'inline-block',
+  marginRight: 6,
+  padding: '0 6px',
+  borderRadius: 4,
+  fontSize: 11,
+  fontWeight: 700,
+  verticalAlign: 'middle',
+};
+
+/** The failure's kind as a small badge: red when no retry can fix it, amber when a retry may. */
+export function FailureKindBadge({ kind }: { kind: FailureKind | null | undefined }) {
+  if (!kind) return null;
+  const permanent = isPermanentFailure(kind);
+  return (
+    <span
+      data-testid="failure-kind"
+      title={permanent ? 'no retry can fix this file' : 'a retry may succeed'}
+      style={{
+        ...KIND_STYLE,
+        color: permanent ? '#fca5a5' : '#fbbf24',
+        background: permanent ? 'rgba(239, 68, 68, 0.16)' : 'rgba(251, 191, 36, 0.1)',
+      }}
+    >
+      {kind}
+    </span>
+  );
+}
+
+export function Failures({ dlq, backfill }: { dlq: DlqEntry[] | null; backfill: BackfillStatus | null }) {
   const admin = useAdmin();
   const now = useNow(5000);
   const [busy, setBusy] = useState(false);
@@ -74,11 +105,15 @@ export function Failures({ dlq }: { dlq: DlqEntry[] | null }) {
                   {entry.receiveCount}× received · {formatSince(entry.sentAt, now)} ago
                 </span>
               </div>
-              <p className="dlq-error">{entry.error ?? 'No error recorded'}</p>
+              <p className="dlq-error" title={entry.error ?? undefined}>
+                <FailureKindBadge kind={entry.errorKind} />
+                {entry.error ?? 'No error recorded'}
+              </p>
             </li>
           ))}
         </ul>
       )}
+      <Backfill status={backfill} />
     </Panel>
   );
 }

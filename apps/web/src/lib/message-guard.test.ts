@@ -63,6 +63,7 @@ const STATE: PipelineState = {
     s3: { ok: false, error: 'timeout', checkedAt: T },
     pods: { ok: true, error: null, checkedAt: null },
   },
+  backfill: { unprocessed: 2, queued: 2, sweptAt: T },
   generatedAt: T,
 };
 
@@ -77,6 +78,7 @@ const VALID: ServerMessage[] = [
   { type: 'sources', sources: STATE.sources },
   { type: 'purged' },
   { type: 'removed', source: 'uploads/a.mp4' },
+  { type: 'backfill', backfill: STATE.backfill },
   { type: 'heartbeat', time: T },
   { type: 'pong' },
   { type: 'pong', id: 'p1' },

@@ -87,6 +87,7 @@ const metrics = shape({
 });
 const sourceStatus = shape({ ok: bool, error: orNull(str), checkedAt: orNull(str) });
 const sources = shape({ sqs: sourceStatus, s3: sourceStatus, pods: sourceStatus });
+const backfill = shape({ unprocessed: orNull(count), queued: count, sweptAt: orNull(str) });
 const state = shape({
   metrics,
   queue,
@@ -95,6 +96,7 @@ const state = shape({
   jobs: arrayOf(job),
   dlq: arrayOf(dlqEntry),
   sources,
+  backfill,
   generatedAt: str,
 });
 
@@ -109,6 +111,7 @@ const MESSAGES: Record<ServerMessage['type'], Guard> = {
   sources: shape({ sources }),
   purged: () => true,
   removed: shape({ source: str }),
+  backfill: shape({ backfill }),
   heartbeat: shape({ time: str }),
   pong: (v) => isObject(v) && (v.id === undefined || str(v.id)),
   error: shape({ message: str }),

@@ -31,6 +31,7 @@ function state(overrides: Partial<PipelineState> = {}): PipelineState {
       s3: { ok: true, error: null, checkedAt: T0 },
       pods: { ok: true, error: null, checkedAt: T0 },
     },
+    backfill: { unprocessed: null, queued: 0, sweptAt: null },
     generatedAt: T0,
     ...overrides,
   };

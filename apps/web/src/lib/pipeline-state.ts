@@ -38,6 +38,8 @@ export function applyMessage(state: PipelineState | null, msg: ServerMessage): P
       return { ...state, metrics: msg.metrics };
     case 'sources':
       return { ...state, sources: msg.sources };
+    case 'backfill':
+      return { ...state, backfill: msg.backfill };
     case 'purged':
       return { ...state, thumbnails: [], jobs: [] };
     case 'removed':
