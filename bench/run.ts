@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <section>…] [--quick]`: measures what users care about, each figure beside the seed's
  * approach measured the same way in the same run, prints a table and writes bench/results.json.
- * Sections: worker, throughput, e2e, api, ws (all by default).
+ * Sections: worker, throughput, e2e, api, ws, longgop, backfill (all by default).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { ffmpegPath } from '@thumbs/runtime';
 import { percentile } from '../apps/api/src/state/percentiles.ts';
 import { benchApi } from './api-bench.ts';
+import { benchBackfill } from './backfill-bench.ts';
 import { benchDataDir, type BenchContext } from './context.ts';
 import { benchE2e } from './e2e-bench.ts';
 import { markdownTable, type Figure } from './figures.ts';
+import { benchLongGop } from './long-gop-bench.ts';
 import { benchFanOut } from './fanout-bench.ts';
 import { benchThroughput } from './throughput-bench.ts';
 import { benchWorker } from './worker-bench.ts';
@@ -23,6 +25,8 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   e2e: benchE2e,
   api: benchApi,
   ws: benchFanOut,
+  longgop: benchLongGop,
+  backfill: benchBackfill,
 };
 
 function machine() {

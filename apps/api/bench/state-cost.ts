@@ -59,7 +59,7 @@ function median(values: number[]): number {
  * Tiny objects straight over HTTP to the emulator itself, behind the endpoint's checks (the emulator checks no
  * signatures): ~10× faster than the SDK.
  */
-async function seedThumbnails(local: LocalAws, bucket: string, from: number, to: number): Promise<void> {
+export async function putTinyObjects(local: LocalAws, bucket: string, keys: Iterable<string>): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const put = (key: string) =>
     new Promise<void>((resolve, reject) => {
@@ -68,9 +68,9 @@ async function seedThumbnails(local: LocalAws, bucket: string, from: number, to:
           host: '127.0.0.1',
           port: local.fauxqs.port,
           method: 'PUT',
-          path: `/${bucket}/${key}`,
+          path: `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
           agent,
-          headers: { 'content-length': 4, 'content-type': 'image/jpeg' },
+          headers: { 'content-length': 4 },
         },
         (res) => {
           res.resume();
@@ -80,18 +80,24 @@ async function seedThumbnails(local: LocalAws, bucket: string, from: number, to:
         },
       );
       req.on('error', reject);
-      req.end('jpeg');
+      req.end('tiny');
     });
-  let next = from;
+  const pending = keys[Symbol.iterator]();
   await Promise.all(
     Array.from({ length: 16 }, async () => {
-      while (next < to) {
-        const n = next++;
-        await put(`thumbnails/uploads/video-${Math.floor(n / 3)}.mp4/${FRAMES[n % 3]}.jpg`);
-      }
+      for (let next = pending.next(); !next.done; next = pending.next()) await put(next.value);
     }),
   );
   agent.destroy();
+}
+
+function* thumbnailRange(from: number, to: number): Generator<string> {
+  for (let n = from; n < to; n++)
+    yield `thumbnails/uploads/video-${Math.floor(n / 3)}.mp4/${FRAMES[n % 3]}.jpg`;
+}
+
+async function seedThumbnails(local: LocalAws, bucket: string, from: number, to: number): Promise<void> {
+  await putTinyObjects(local, bucket, thumbnailRange(from, to));
 }
 
 /** The seed's approach: the whole state rebuilt from S3 on every tick. */
