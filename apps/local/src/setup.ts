@@ -112,9 +112,12 @@ export async function ensurePipelineResources(
   await ensureBucket(s3, spec.bucket);
   await ensureBucket(s3, spec.testSourceBucket);
 
-  const dlqUrl = await ensureQueue(sqs, spec.dlqName, { MessageRetentionPeriod: String(14 * 24 * 3600) });
+  // SQS's longest retention for both, as Terraform sets it: a long outage must not expire work or dead letters.
+  const retention = { MessageRetentionPeriod: String(14 * 24 * 3600) };
+  const dlqUrl = await ensureQueue(sqs, spec.dlqName, retention);
   const dlqArn = await queueArn(sqs, dlqUrl);
   const queueUrl = await ensureQueue(sqs, spec.queueName, {
+    ...retention,
     VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
     ReceiveMessageWaitTimeSeconds: '20',
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: spec.maxReceiveCount }),
