@@ -1,6 +1,6 @@
 /**
- * WebSocket fan-out: many dashboards on one API (the local stack's API process, per-IP cap raised with
- * WS_MAX_CLIENTS_PER_IP since every client here comes from 127.0.0.1), then one pipeline event published on
+ * WebSocket fan-out: many dashboards on one API (the local stack's API process, per-IP cap and connect rate
+ * raised with WS_MAX_CLIENTS_PER_IP and WS_CONNECT_RATE_LIMIT since every client here comes from 127.0.0.1), then one pipeline event published on
  * the events topic, as a worker does: the time until each client holds the update, and the API's memory
  * per connected client (RSS growth ÷ clients, read from /proc).
  */
@@ -49,7 +49,7 @@ export async function benchFanOut(ctx: BenchContext): Promise<Figure[]> {
   const updates = ctx.quick ? 2 : 5;
   const { stack, stop } = await startBenchStack(ctx, 'fanout', {
     maxWorkers: 0,
-    childEnv: { WS_MAX_CLIENTS_PER_IP: String(count + 10) },
+    childEnv: { WS_MAX_CLIENTS_PER_IP: String(count + 10), WS_CONNECT_RATE_LIMIT: String(count + 10) },
   });
   // The updates are published as a worker publishes them: with the worker role.
   const sns = new SNSClient({

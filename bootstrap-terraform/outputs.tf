@@ -11,3 +11,8 @@ output "ecr_repository_urls" {
 output "account_id" {
   value = data.aws_caller_identity.current.account_id
 }
+
+output "permissions_boundary_arn" {
+  description = "Boundary that terraform/ sets on every role it creates (the deploy role may create no other)."
+  value       = aws_iam_policy.boundary.arn
+}

@@ -30,3 +30,9 @@ variable "images_to_keep" {
   type        = number
   default     = 30
 }
+
+variable "github_oidc_provider_arn" {
+  description = "ARN of the account's existing GitHub Actions OIDC provider, if there is one; empty: this stack creates it."
+  type        = string
+  default     = ""
+}

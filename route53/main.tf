@@ -1,17 +1,28 @@
-# DNS and TLS in two steps, because certificate validation can only succeed once the registrar delegates the
-# domain to this zone. Step 1 creates the zone, the certificate and its validation records and prints the
-# name servers; step 2 waits for the certificate and points the dashboard's host at the ALB.
+# DNS and TLS for the dashboard's host, thumbnail.<domain>, without touching the domain itself:
+#   - parent_zone_id set (the domain is already a Route53 zone): records go into that zone;
+#   - otherwise a zone for thumbnail.<domain> only, delegated from the parent: add its four NS records to
+#     the parent zone wherever the domain's DNS is hosted. The domain's own name servers stay as they are.
+# Steps: 0 the delegated zone (print its name servers; skip with parent_zone_id), 1 the certificate,
+# validated before the first deploy so the ALB serves HTTPS from the start, 2 (after deploy-k8s) the alias
+# record to the ALB. Teardown goes back to step 1 before the ALB is deleted (step 2 reads the ALB).
 
 locals {
   fqdn        = "${var.subdomain}.${var.domain_name}"
-  second_step = var.step >= 2 ? 1 : 0
+  delegated   = var.parent_zone_id == "" ? 1 : 0
+  zone_id     = var.parent_zone_id == "" ? aws_route53_zone.dashboard[0].zone_id : var.parent_zone_id
+  certificate = var.step >= 1 ? 1 : 0
+  alias       = var.step >= 2 ? 1 : 0
 }
 
-resource "aws_route53_zone" "this" {
-  name = var.domain_name
+resource "aws_route53_zone" "dashboard" {
+  count = local.delegated
+
+  name = local.fqdn
 }
 
 resource "aws_acm_certificate" "dashboard" {
+  count = local.certificate
+
   domain_name       = local.fqdn
   validation_method = "DNS"
 
@@ -22,10 +33,10 @@ resource "aws_acm_certificate" "dashboard" {
 
 resource "aws_route53_record" "validation" {
   for_each = {
-    for option in aws_acm_certificate.dashboard.domain_validation_options : option.domain_name => option
+    for option in flatten(aws_acm_certificate.dashboard[*].domain_validation_options) : option.domain_name => option
   }
 
-  zone_id         = aws_route53_zone.this.zone_id
+  zone_id         = local.zone_id
   name            = each.value.resource_record_name
   type            = each.value.resource_record_type
   records         = [each.value.resource_record_value]
@@ -34,26 +45,26 @@ resource "aws_route53_record" "validation" {
 }
 
 resource "aws_acm_certificate_validation" "dashboard" {
-  count = local.second_step
+  count = local.certificate
 
-  certificate_arn         = aws_acm_certificate.dashboard.arn
+  certificate_arn         = aws_acm_certificate.dashboard[0].arn
   validation_record_fqdns = [for record in aws_route53_record.validation : record.fqdn]
 
   timeouts {
-    create = "30m"
+    create = "45m"
   }
 }
 
 data "aws_lb" "ingress" {
-  count = local.second_step
+  count = local.alias
 
   name = var.load_balancer_name
 }
 
 resource "aws_route53_record" "dashboard" {
-  count = local.second_step
+  count = local.alias
 
-  zone_id = aws_route53_zone.this.zone_id
+  zone_id = local.zone_id
   name    = local.fqdn
   type    = "A"
 
@@ -62,4 +73,19 @@ resource "aws_route53_record" "dashboard" {
     zone_id                = data.aws_lb.ingress[0].zone_id
     evaluate_target_health = true
   }
+}
+
+# Earlier versions made a zone for the whole domain and had the registrar point at it. It is forgotten, not
+# deleted: the domain's DNS may still depend on it (delete it yourself once the registrar points elsewhere).
+removed {
+  from = aws_route53_zone.this
+
+  lifecycle {
+    destroy = false
+  }
+}
+
+moved {
+  from = aws_acm_certificate.dashboard
+  to   = aws_acm_certificate.dashboard[0]
 }

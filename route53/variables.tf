@@ -5,7 +5,7 @@ variable "region" {
 }
 
 variable "domain_name" {
-  description = "Root domain registered elsewhere (e.g. example.com); its name servers are pointed at this zone."
+  description = "Your domain (e.g. example.com). Only thumbnail.<domain> is managed here, never the domain's own name servers."
   type        = string
 }
 
@@ -15,14 +15,20 @@ variable "subdomain" {
   default     = "thumbnail"
 }
 
+variable "parent_zone_id" {
+  description = "Route53 zone of the domain, when it has one: records go there. Empty: a delegated zone for the host alone."
+  type        = string
+  default     = ""
+}
+
 variable "step" {
-  description = "1: zone, certificate and validation records. 2 (after the NS records are delegated): wait for validation, alias record to the ALB."
+  description = "0: delegated zone only. 1: and the validated certificate (before deploy-k8s). 2: and the alias record to the ALB (after it exists)."
   type        = number
   default     = 1
 
   validation {
-    condition     = contains([1, 2], var.step)
-    error_message = "step must be 1 or 2."
+    condition     = contains([0, 1, 2], var.step)
+    error_message = "step must be 0, 1 or 2."
   }
 }
 

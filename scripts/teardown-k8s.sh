@@ -29,8 +29,8 @@ if aws elbv2 describe-load-balancers --region "$region" --names thumbnail-pipeli
   die "the ALB thumbnail-pipeline still exists after 10 minutes; see the controller's logs"
 fi
 
-log "deleting the application namespace"
-kubectl delete namespace "$NAMESPACE" --ignore-not-found --wait=true --timeout=10m
+log "deleting the application and collector namespaces (their Fargate pods hold network interfaces)"
+kubectl delete namespace "$NAMESPACE" fargate-container-insights --ignore-not-found --wait=true --timeout=10m
 
 log "uninstalling the controllers"
 helm uninstall keda --namespace keda --ignore-not-found --wait

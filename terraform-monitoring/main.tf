@@ -1,5 +1,6 @@
 # The six alarms of the pipeline, all e-mailed through one SNS topic. Apply after the ALB exists
-# (after deploy-k8s), since the load balancer alarms need its identity.
+# (after deploy-k8s), since the load balancer alarms need its identity; for the same reason teardown
+# destroys this stack before it deletes the ALB (terraform-destroy.yml).
 
 data "aws_lb" "ingress" {
   name = var.load_balancer_name
@@ -31,13 +32,14 @@ locals {
       threshold   = 0
       periods     = 1
     }
+    # The DLQ keeps a message 14 days (SQS's maximum): past 7 days, redrive or lose it.
     "thumbnail-dlq-message-age" = {
-      description = "A dead-lettered job has waited more than 5 minutes."
+      description = "A dead-lettered job has waited more than 7 days, half of the DLQ's 14-day retention: redrive it before SQS deletes it."
       namespace   = local.sqs
       metric      = "ApproximateAgeOfOldestMessage"
       dimensions  = local.dlq
       statistic   = "Maximum"
-      threshold   = 300
+      threshold   = 7 * 24 * 3600
       periods     = 1
     }
     "thumbnail-elb-5xx-errors" = {

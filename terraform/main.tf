@@ -3,6 +3,8 @@ data "aws_caller_identity" "current" {}
 locals {
   cluster_name = "${var.project}-cluster"
   account_id   = data.aws_caller_identity.current.account_id
+  # Created by bootstrap-terraform: every role here carries it, the only kind the deploy role may create.
+  permissions_boundary_arn = "arn:aws:iam::${local.account_id}:policy/${var.permissions_boundary_name}"
 
   tags = {
     Project   = "thumbnail-pipeline"
@@ -16,7 +18,8 @@ locals {
     api                      = { namespace = var.namespace, name = "thumbnail-api" }
     keda                     = { namespace = "keda", name = "keda-operator" }
     load_balancer_controller = { namespace = "kube-system", name = "aws-load-balancer-controller" }
-    cloudwatch_agent         = { namespace = "amazon-cloudwatch", name = "cloudwatch-agent" }
+    # k8s/container-insights.yaml: the ADOT collector, Fargate's way to Container Insights metrics.
+    adot_collector = { namespace = "fargate-container-insights", name = "adot-collector" }
   }
 }
 
@@ -36,6 +39,9 @@ module "cluster" {
   subnet_ids         = concat(module.network.private_subnet_ids, module.network.public_subnet_ids)
   private_subnet_ids = module.network.private_subnet_ids
   fargate_namespaces = distinct([for sa in local.service_accounts : sa.namespace])
+
+  admin_principal_arns     = var.admin_principal_arns
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "queues" {

@@ -1,4 +1,5 @@
-# Read by scripts/k8s-values.sh (the per-account values of the Kubernetes manifests) and the workflows.
+# Read by scripts/deploy-manifests.sh and scripts/install-controllers.sh (the per-account values of the
+# Kubernetes manifests and Helm releases) and the workflows.
 
 output "region" {
   value = var.region
@@ -66,4 +67,34 @@ output "keda_role_arn" {
 
 output "load_balancer_controller_role_arn" {
   value = module.load_balancer_controller_role.arn
+}
+
+output "pod_log_group" {
+  description = "CloudWatch log group of every pod's stdout/stderr (Fargate logging, k8s/aws-observability.yaml)."
+  value       = module.cluster.pod_log_group
+}
+
+output "adot_collector_role_arn" {
+  value = module.adot_collector_role.arn
+}
+
+# Sign-in at the ALB with the Cognito pool (empty when var.oidc_issuer names your own provider).
+output "cognito_user_pool_arn" {
+  value = local.cognito == 1 ? aws_cognito_user_pool.viewers[0].arn : ""
+}
+
+output "cognito_user_pool_id" {
+  value = local.cognito == 1 ? aws_cognito_user_pool.viewers[0].id : ""
+}
+
+output "cognito_client_id" {
+  value = local.cognito == 1 ? aws_cognito_user_pool_client.alb[0].id : ""
+}
+
+output "cognito_domain" {
+  value = local.cognito == 1 ? aws_cognito_user_pool_domain.viewers[0].domain : ""
+}
+
+output "dashboard_host" {
+  value = var.dashboard_host
 }

@@ -67,3 +67,26 @@ variable "max_receive_count" {
   type        = number
   default     = 3
 }
+
+variable "admin_principal_arns" {
+  description = "IAM users or roles (people, not the GitHub Actions role, which created the cluster) given cluster-admin through EKS access entries, e.g. [\"arn:aws:iam::123456789012:role/Admin\"]."
+  type        = list(string)
+  default     = []
+}
+
+variable "dashboard_host" {
+  description = "Host name of the dashboard (e.g. thumbnail.example.com): its certificate comes from route53/ or is yours, and sign-in returns to it."
+  type        = string
+}
+
+variable "oidc_issuer" {
+  description = "Issuer of your own OpenID Connect provider for viewers' sign-in; empty: Terraform creates a Cognito user pool instead."
+  type        = string
+  default     = ""
+}
+
+variable "permissions_boundary_name" {
+  description = "Managed policy (bootstrap-terraform) set as the permissions boundary of every role of this stack."
+  type        = string
+  default     = "thumbnail-permissions-boundary"
+}

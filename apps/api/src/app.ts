@@ -14,6 +14,7 @@ import type { ApiConfig } from './config.ts';
 import { Pipeline } from './pipeline.ts';
 import { countRequests, createMetrics } from './prometheus.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { requireAlbIdentity } from './routes/alb-identity.ts';
 import { healthRoutes } from './routes/health.ts';
 import { prometheusRoutes } from './routes/prometheus.ts';
 import { stateRoutes } from './routes/state.ts';
@@ -100,9 +101,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
     }
     if (isAwsError(error)) {
       request.log.warn({ err: error }, 'AWS request failed');
-      return reply
-        .code(502)
-        .send({ statusCode: 502, error: 'Bad Gateway', message: `AWS: ${error.message || error.name}` });
+      return (
+        reply
+          .code(502)
+          // The kind only: AWS's message names the account and its resources (it is in the log above).
+          .send({ statusCode: 502, error: 'Bad Gateway', message: `AWS: ${error.name}` })
+      );
     }
     request.log.error({ err: error }, 'request failed');
     return reply
@@ -157,8 +161,20 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(websocket, { options: { maxPayload: WS_MAX_PAYLOAD } });
 
-  await app.register(healthRoutes, { pipeline, readyCacheMs: config.readyCacheMs });
-  await app.register(stateRoutes, { pipeline });
+  if (config.albIdentitySigner) {
+    app.addHook(
+      'onRequest',
+      requireAlbIdentity({
+        region: config.region,
+        signer: config.albIdentitySigner,
+        groupsClaim: config.albGroupsClaim,
+        adminGroup: config.albAdminGroup,
+        adminToken: config.adminToken,
+      }),
+    );
+  }
+  await app.register(healthRoutes, { pipeline });
+  await app.register(stateRoutes, { pipeline, rateLimit: config.readRateLimit });
   await app.register(adminRoutes, {
     pipeline,
     adminToken: config.adminToken,
@@ -169,6 +185,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     hub,
     dashboardOrigin: config.dashboardOrigin,
     maxClientsPerIp: config.wsMaxClientsPerIp,
+    connectsPerMinute: config.wsConnectsPerMinute,
   });
 
   if (options.startSources !== false) app.addHook('onReady', async () => pipeline.start());

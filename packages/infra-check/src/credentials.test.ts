@@ -44,7 +44,8 @@ const values = Object.fromEntries(
     name.endsWith('_ARN') ? `arn:aws:iam::1:role/${name}` : 'x',
   ]),
 );
-const manifests = renderManifests({ ...values, CERTIFICATE_ARN: '' });
+// Viewers sign in with Cognito here: the OIDC variant differs only in the Ingress's annotations.
+const manifests = renderManifests({ ...values, OIDC_ISSUER: '' });
 
 interface PodSpec {
   serviceAccountName?: string;

@@ -31,14 +31,21 @@ describe('Dockerfiles', () => {
 
   it('catches a worker without ffmpeg and a wrong entry point', () => {
     const broken = dockerfile('worker')
-      .replace(
-        'apt-get install -y --no-install-recommends ffmpeg',
-        'apt-get install -y --no-install-recommends curl',
-      )
+      .replace(/apt-get install -y --no-install-recommends [^\n]*ffmpeg[^\n]*/, 'apt-get install -y curl')
       .replace('CMD ["node", "src/main.ts"]', 'CMD ["node", "src/index.ts"]');
     expect(dockerfileProblems(broken, 'worker')).toEqual([
       'CMD is ["node", "src/index.ts"], expected ["node", "src/main.ts"]',
       'the worker image does not install ffmpeg',
+    ]);
+  });
+
+  it('catches an image that keeps the npm ffmpeg binaries', () => {
+    const broken = dockerfile('api').replace(
+      / \\\n {2}&& rm -rf node_modules\/@ffmpeg-installer node_modules\/@ffprobe-installer/,
+      '',
+    );
+    expect(dockerfileProblems(broken, 'api')).toEqual([
+      'the api image ships the npm ffmpeg/ffprobe installer binaries',
     ]);
   });
 

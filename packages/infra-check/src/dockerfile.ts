@@ -87,6 +87,16 @@ export function dockerfileProblems(text: string, app: 'api' | 'worker' | 'web'):
       problems.push(`no production-only npm ci of @thumbs/${app}`);
     }
   }
+  // @thumbs/runtime falls back to the npm installers' ffmpeg for development machines; an image has no use
+  // for their ~140 MB of GPL binaries (the worker runs Debian's ffmpeg, the API runs none).
+  const dropsNpmFfmpeg = instructions.some(
+    (i) =>
+      i.keyword === 'RUN' &&
+      /\brm -rf\b[^&;]*node_modules\/@ffmpeg-installer\b/.test(i.args) &&
+      /\brm -rf\b[^&;]*node_modules\/@ffprobe-installer\b/.test(i.args),
+  );
+  if (app !== 'web' && !dropsNpmFfmpeg)
+    problems.push(`the ${app} image ships the npm ffmpeg/ffprobe installer binaries`);
   const installsFfmpeg = runtime.some(
     (i) => i.keyword === 'RUN' && /apt-get install .*\bffmpeg\b/.test(i.args),
   );

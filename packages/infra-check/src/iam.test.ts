@@ -62,8 +62,8 @@ describe('IAM: each rule reports its planted mistake', () => {
   it('a wildcard grant: s3:* lets the worker delete and overwrite uploads', async () => {
     const p = await planted(
       'terraform/iam.tf',
-      'sid       = "ClearFailureRecords"\n    actions   = ["s3:DeleteObject"]\n    resources = ["${local.bucket_arn}/failures/*"]',
-      'sid       = "ClearFailureRecords"\n    actions   = ["s3:*"]\n    resources = ["${local.bucket_arn}/*"]',
+      'sid       = "ClearResults"\n    actions   = ["s3:DeleteObject"]\n    resources = ["${local.bucket_arn}/thumbnails/*", "${local.bucket_arn}/failures/*"]',
+      'sid       = "ClearResults"\n    actions   = ["s3:*"]\n    resources = ["${local.bucket_arn}/*"]',
     );
     const denied = await deniedProblems(p);
     expect(denied).toEqual([
@@ -74,7 +74,7 @@ describe('IAM: each rule reports its planted mistake', () => {
         /^worker: s3:PutObject on arn:aws:s3:::thumbnail-pipeline\/uploads\/clip\.mp4 is allowed \(the worker never writes uploads\)/,
       ),
     ]);
-    expect(broadGrantProblems(p)).toEqual(['worker: ClearFailureRecords grants a wildcard action (s3:*)']);
+    expect(broadGrantProblems(p)).toEqual(['worker: ClearResults grants a wildcard action (s3:*)']);
   });
 
   it('a grant on every resource', async () => {

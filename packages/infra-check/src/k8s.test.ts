@@ -24,9 +24,30 @@ const VALUES: ManifestValues = {
   EVENTS_TOPIC_ARN: `arn:aws:sns:us-east-1:${account}:thumbnail-events`,
   WORKER_ROLE_ARN: `arn:aws:iam::${account}:role/thumbnail-worker`,
   API_ROLE_ARN: `arn:aws:iam::${account}:role/thumbnail-api`,
+  AWS_ACCOUNT_ID: account,
+  CLUSTER_NAME: 'thumbnail-cluster',
+  MAX_RECEIVE_COUNT: '3',
+  ADOT_COLLECTOR_ROLE_ARN: `arn:aws:iam::${account}:role/thumbnail-adot-collector`,
+  POD_LOG_GROUP: '/aws/eks/thumbnail-cluster/pods',
+  CERTIFICATE_ARN: `arn:aws:acm:us-east-1:${account}:certificate/0f1e2d3c`,
   DASHBOARD_ORIGIN: 'https://thumbnail.example.com',
+  COGNITO_USER_POOL_ARN: `arn:aws:cognito-idp:us-east-1:${account}:userpool/us-east-1_AbCdEf123`,
+  COGNITO_CLIENT_ID: '1example23456789',
+  COGNITO_DOMAIN: `thumbnail-${account}`,
 };
-const CERTIFICATE_ARN = `arn:aws:acm:us-east-1:${account}:certificate/0f1e2d3c`;
+const {
+  COGNITO_USER_POOL_ARN: _pool,
+  COGNITO_CLIENT_ID: _client,
+  COGNITO_DOMAIN: _domain,
+  ...WITHOUT_COGNITO
+} = VALUES;
+const OIDC: ManifestValues = {
+  ...WITHOUT_COGNITO,
+  OIDC_ISSUER: 'https://idp.example.com',
+  OIDC_AUTHORIZATION_ENDPOINT: 'https://idp.example.com/authorize',
+  OIDC_TOKEN_ENDPOINT: 'https://idp.example.com/token',
+  OIDC_USER_INFO_ENDPOINT: 'https://idp.example.com/userinfo',
+};
 
 const manifests = renderManifests(VALUES);
 const find = <T = Manifest>(list: Manifest[], kind: string, name: string): T => {
@@ -66,9 +87,8 @@ describe('k8s: manifests validate against the Kubernetes and KEDA schemas', () =
     expect(schemaProblems(manifest)).toEqual([]);
   });
 
-  it('validates the HTTPS variant of the Ingress too', () => {
-    const https = renderManifests({ ...VALUES, CERTIFICATE_ARN });
-    expect(schemaProblems(find(https, 'Ingress', 'thumbnail-pipeline'))).toEqual([]);
+  it('validates the OpenID Connect variant of the Ingress too', () => {
+    expect(schemaProblems(find(renderManifests(OIDC), 'Ingress', 'thumbnail-pipeline'))).toEqual([]);
   });
 
   it('catches a misspelt field, which JSON schema alone lets through', () => {
@@ -112,7 +132,7 @@ describe('k8s: per-account values come from one place', () => {
   it('uses only declared values, and every declared value', () => {
     expect([...used].sort()).toEqual(
       Object.keys(MANIFEST_VALUES)
-        .filter((k) => k !== 'CERTIFICATE_ARN')
+        .filter((k) => !/^(COGNITO|OIDC)_/.test(k))
         .sort(),
     );
   });
@@ -235,27 +255,76 @@ describe('k8s: ALB ingress', () => {
     }
   });
 
-  it('serves HTTP only until a certificate is set, then HTTPS with a redirect', () => {
-    expect(JSON.parse(annotations['alb.ingress.kubernetes.io/listen-ports']!)).toEqual([{ HTTP: 80 }]);
-    expect(annotations['alb.ingress.kubernetes.io/certificate-arn']).toBeUndefined();
-    expect(annotations['alb.ingress.kubernetes.io/ssl-redirect']).toBeUndefined();
-    const https = find<Ingress>(
-      renderManifests({ ...VALUES, CERTIFICATE_ARN }),
-      'Ingress',
-      'thumbnail-pipeline',
-    );
-    const tls = https.metadata.annotations;
-    expect(JSON.parse(tls['alb.ingress.kubernetes.io/listen-ports']!)).toEqual([
+  it('serves HTTPS only, redirecting HTTP, from the first deploy', () => {
+    expect(JSON.parse(annotations['alb.ingress.kubernetes.io/listen-ports']!)).toEqual([
       { HTTP: 80 },
       { HTTPS: 443 },
     ]);
-    expect(tls['alb.ingress.kubernetes.io/certificate-arn']).toBe(CERTIFICATE_ARN);
-    expect(tls['alb.ingress.kubernetes.io/ssl-redirect']).toBe('443');
-    expect(tls['alb.ingress.kubernetes.io/load-balancer-attributes']).toContain(
-      'idle_timeout.timeout_seconds=3600',
+    expect(annotations['alb.ingress.kubernetes.io/certificate-arn']).toBe(VALUES.CERTIFICATE_ARN);
+    expect(annotations['alb.ingress.kubernetes.io/ssl-redirect']).toBe('443');
+    const { CERTIFICATE_ARN: _c, ...plain } = VALUES;
+    expect(() => renderManifests(plain)).toThrow(/CERTIFICATE_ARN is not set/);
+  });
+
+  it('makes every viewer sign in at the ALB: Cognito, or an OpenID Connect provider', () => {
+    expect(annotations['alb.ingress.kubernetes.io/auth-type']).toBe('cognito');
+    expect(JSON.parse(annotations['alb.ingress.kubernetes.io/auth-idp-cognito']!)).toEqual({
+      userPoolARN: VALUES.COGNITO_USER_POOL_ARN,
+      userPoolClientID: VALUES.COGNITO_CLIENT_ID,
+      userPoolDomain: VALUES.COGNITO_DOMAIN,
+    });
+    expect(annotations['alb.ingress.kubernetes.io/auth-on-unauthenticated-request']).toBe('authenticate');
+    const oidc = find<Ingress>(renderManifests(OIDC), 'Ingress', 'thumbnail-pipeline').metadata.annotations;
+    expect(oidc['alb.ingress.kubernetes.io/auth-type']).toBe('oidc');
+    expect(JSON.parse(oidc['alb.ingress.kubernetes.io/auth-idp-oidc']!)).toMatchObject({
+      issuer: OIDC.OIDC_ISSUER,
+      secretName: 'thumbnail-oidc',
+    });
+    // A public dashboard is refused, not rendered.
+    expect(() => renderManifests(WITHOUT_COGNITO)).toThrow(/viewers must sign in/);
+  });
+
+  it('has the API check the identity that this ALB signs', () => {
+    const api = find<{ data: Record<string, string> }>(manifests, 'ConfigMap', 'thumbnail-api').data;
+    const name = annotations['alb.ingress.kubernetes.io/load-balancer-name'];
+    expect(api.ALB_IDENTITY_SIGNER).toBe(
+      `arn:aws:elasticloadbalancing:us-east-1:${account}:loadbalancer/app/${name}/`,
     );
   });
+
+  it("injects the load balancer's pod readiness gates where the ALB targets pods by IP", () => {
+    expect(readinessGateProblems(manifests)).toEqual([]);
+    const planted = manifests.map((m) => (m.kind === 'Namespace' ? structuredClone(m) : m));
+    const namespace = find<{ metadata: { labels: Record<string, string> } }>(
+      planted,
+      'Namespace',
+      'thumbnail-pipeline',
+    );
+    delete namespace.metadata.labels['elbv2.k8s.aws/pod-readiness-gate-inject'];
+    expect(readinessGateProblems(planted)).toEqual([
+      'namespace thumbnail-pipeline of Ingress thumbnail-pipeline (target-type ip) lacks the label elbv2.k8s.aws/pod-readiness-gate-inject: enabled',
+    ]);
+  });
 });
+
+/** Without readiness gates a rollout stops old pods before the ALB sends to the new ones: 5xx. */
+function readinessGateProblems(list: Manifest[]): string[] {
+  return list
+    .filter(
+      (m) =>
+        m.kind === 'Ingress' && m.metadata.annotations?.['alb.ingress.kubernetes.io/target-type'] === 'ip',
+    )
+    .flatMap((ingress) => {
+      const namespace = list.find(
+        (m) => m.kind === 'Namespace' && m.metadata.name === ingress.metadata.namespace,
+      ) as { metadata: { labels?: Record<string, string> } } | undefined;
+      return namespace?.metadata.labels?.['elbv2.k8s.aws/pod-readiness-gate-inject'] === 'enabled'
+        ? []
+        : [
+            `namespace ${ingress.metadata.namespace} of Ingress ${ingress.metadata.name} (target-type ip) lacks the label elbv2.k8s.aws/pod-readiness-gate-inject: enabled`,
+          ];
+    });
+}
 
 /** Metadata keys KEDA's aws-sqs-queue scaler reads; anything else is silently ignored by KEDA. */
 const SQS_SCALER_KEYS = new Set([
@@ -399,6 +468,64 @@ describe('k8s: HPA for api and web', () => {
   });
 });
 
+/** Deployments scaled by an HPA or a KEDA ScaledObject must leave `replicas` out: each apply would reset it. */
+function replicasUnderAutoscalerProblems(list: Manifest[]): string[] {
+  const scaled = list.flatMap((m) => {
+    const target = (m as { spec?: { scaleTargetRef?: { name: string } } }).spec?.scaleTargetRef;
+    return (m.kind === 'HorizontalPodAutoscaler' || m.kind === 'ScaledObject') && target
+      ? [`${m.metadata.namespace}/${target.name}`]
+      : [];
+  });
+  return list
+    .filter((m) => m.kind === 'Deployment' && scaled.includes(`${m.metadata.namespace}/${m.metadata.name}`))
+    .filter((m) => (m as Manifest & { spec: { replicas?: number } }).spec.replicas !== undefined)
+    .map((m) => `Deployment ${m.metadata.name} sets replicas, which its autoscaler owns`);
+}
+
+describe('k8s: autoscalers own the replica count', () => {
+  it('no Deployment under an HPA or ScaledObject sets replicas', () => {
+    expect(replicasUnderAutoscalerProblems(manifests)).toEqual([]);
+  });
+
+  it('catches replicas: 1 beside an HPA', () => {
+    const planted = manifests.map((m) =>
+      m.kind === 'Deployment' && m.metadata.name === 'thumbnail-api'
+        ? { ...m, spec: { ...(m as Manifest & { spec: object }).spec, replicas: 1 } }
+        : m,
+    );
+    expect(replicasUnderAutoscalerProblems(planted)).toEqual([
+      'Deployment thumbnail-api sets replicas, which its autoscaler owns',
+    ]);
+  });
+});
+
+describe('k8s: Fargate runs every pod', () => {
+  it('has no DaemonSet (Fargate cannot run them)', () => {
+    expect(manifests.filter((m) => m.kind === 'DaemonSet').map((m) => m.metadata.name)).toEqual([]);
+  });
+
+  it('ships pod logs to the log group that the pod execution role may write', async () => {
+    const observability = find<{ metadata: { labels: Record<string, string> } }>(
+      manifests,
+      'Namespace',
+      'aws-observability',
+    );
+    expect(observability.metadata.labels['aws-observability']).toBe('enabled');
+    const logging = find<Manifest & { data: Record<string, string> }>(manifests, 'ConfigMap', 'aws-logging');
+    expect(logging.metadata.namespace).toBe('aws-observability');
+    const output = logging.data['output.conf'] ?? '';
+    expect(output).toMatch(/Name\s+cloudwatch_logs/);
+    expect(output).toMatch(new RegExp(`log_group_name\\s+${VALUES.POD_LOG_GROUP}\\n`));
+    // Terraform: the group is the one the role's policy covers, and the deploy script passes its name.
+    const cluster = readFileSync(repoPath('terraform/modules/cluster/main.tf'), 'utf8');
+    expect(cluster).toContain('resources = ["${aws_cloudwatch_log_group.pods.arn}:*"]');
+    expect(cluster).toContain('role   = aws_iam_role.pod_execution.id');
+    expect(readFileSync(repoPath('scripts/deploy-manifests.sh'), 'utf8')).toContain(
+      'POD_LOG_GROUP="$(tf_output terraform pod_log_group)"',
+    );
+  });
+});
+
 describe('k8s: pods', () => {
   it('every Deployment has a PodDisruptionBudget and Services select its pods', () => {
     for (const deployment of deployments) {
@@ -414,30 +541,48 @@ describe('k8s: pods', () => {
     }
   });
 
-  /** Fargate pod sizes: vCPU → allowed memory in GiB; Fargate adds about 256 MiB of its own. */
-  const FARGATE: Record<string, [number, number]> = {
-    '250m': [0.5, 2],
-    '500m': [1, 4],
-    '1': [2, 8],
-    '2': [4, 16],
-    '4': [8, 30],
+  /** Fargate's sizes: vCPU → the memory sizes it offers, in MiB. */
+  const FARGATE: Record<string, number[]> = {
+    '250m': [512, 1024, 2048],
+    '500m': [1, 2, 3, 4].map((g) => g * 1024),
+    '1': [2, 3, 4, 5, 6, 7, 8].map((g) => g * 1024),
+    '2': Array.from({ length: 13 }, (_, i) => (i + 4) * 1024),
   };
-  const gib = (memory: string) =>
-    Number(memory.replace(/Gi$/, '')) || Number(memory.replace(/Mi$/, '')) / 1024;
+  const mib = (memory: string) =>
+    memory.endsWith('Gi') ? Number(memory.slice(0, -2)) * 1024 : Number(memory.replace(/Mi$/, ''));
+
+  /** Fargate bills the requests plus 256 MiB, rounded up to a size: anything short of a size is paid, unused. */
+  function fargateSizeProblems(deployment: Deployment): string[] {
+    const problems: string[] = [];
+    for (const container of deployment.spec.template.spec.containers) {
+      const { requests, limits } = container.resources;
+      if (JSON.stringify(limits) !== JSON.stringify(requests))
+        problems.push(`${container.name}: limits differ from requests`);
+      const sizes = FARGATE[requests.cpu ?? ''];
+      if (!sizes) problems.push(`${container.name}: cpu ${requests.cpu} is not a Fargate size`);
+      else if (!sizes.includes(mib(requests.memory ?? '0') + 256))
+        problems.push(
+          `${container.name}: ${requests.memory} + 256 MiB is not a Fargate size for ${requests.cpu}`,
+        );
+    }
+    return problems;
+  }
 
   it.each(deployments.map((d) => [d.metadata.name, d] as const))(
     '%s is sized for Fargate',
     (_name, deployment) => {
-      for (const container of deployment.spec.template.spec.containers) {
-        const { requests, limits } = container.resources;
-        expect(limits).toEqual(requests);
-        const range = FARGATE[requests.cpu!];
-        expect(range, `cpu ${requests.cpu} is not a Fargate size`).toBeDefined();
-        expect(gib(requests.memory!) + 0.25).toBeLessThanOrEqual(range![1]);
-        expect(gib(requests.memory!)).toBeGreaterThanOrEqual(range![0] - 0.25);
-      }
+      expect(fargateSizeProblems(deployment)).toEqual([]);
     },
   );
+
+  it('catches requests that Fargate rounds up', () => {
+    const api = copy('Deployment', 'thumbnail-api') as Deployment;
+    api.spec.template.spec.containers[0]!.resources = {
+      requests: { cpu: '250m', memory: '512Mi' },
+      limits: { cpu: '250m', memory: '512Mi' },
+    };
+    expect(fargateSizeProblems(api)).toEqual(['api: 512Mi + 256 MiB is not a Fargate size for 250m']);
+  });
 
   it('api and web have liveness and readiness probes', () => {
     for (const name of ['thumbnail-api', 'thumbnail-web']) {

@@ -9,28 +9,51 @@ export type Manifest = Record<string, unknown> & {
 };
 
 /**
- * The per-account values of the manifests: the only place they are named. scripts/k8s-values.sh fills them
- * from the Terraform outputs; templates refer to them as ${NAME}.
+ * The per-account values of the manifests: the only place they are named. scripts/deploy-manifests.sh fills
+ * them from the Terraform outputs; templates refer to them as ${NAME}.
  */
 export const MANIFEST_VALUES = {
   AWS_REGION: { required: true, about: 'region of every resource' },
+  AWS_ACCOUNT_ID: { required: true, about: 'account of the ALB whose identity header the API trusts' },
+  CLUSTER_NAME: { required: true, about: 'EKS cluster (Container Insights dimension)' },
   ECR_REGISTRY: { required: true, about: '<account>.dkr.ecr.<region>.amazonaws.com' },
   IMAGE_TAG: { required: true, about: 'tag of the three images (build-push)' },
   S3_BUCKET: { required: true, about: 'main bucket' },
   TEST_SOURCE_BUCKET: { required: true, about: 'bucket of sample videos' },
   SQS_QUEUE_URL: { required: true, about: 'work queue URL' },
   SQS_DLQ_URL: { required: true, about: 'dead-letter queue URL' },
+  MAX_RECEIVE_COUNT: { required: true, about: "the work queue's maxReceiveCount (Terraform output)" },
   EVENTS_TOPIC_ARN: { required: true, about: 'SNS events topic ARN' },
   WORKER_ROLE_ARN: { required: true, about: 'IRSA role of the worker' },
   API_ROLE_ARN: { required: true, about: 'IRSA role of the API' },
-  DASHBOARD_ORIGIN: { required: false, about: 'https://<host> of the dashboard, when it has a domain' },
-  CERTIFICATE_ARN: { required: false, about: 'ACM certificate; when set the ALB serves HTTPS' },
+  ADOT_COLLECTOR_ROLE_ARN: { required: true, about: 'IRSA role of the Container Insights collector' },
+  POD_LOG_GROUP: { required: true, about: 'CloudWatch log group of the pods (Fargate logging)' },
+  CERTIFICATE_ARN: {
+    required: true,
+    about: 'ACM certificate of the dashboard host (route53 output, or one you bring): HTTPS only',
+  },
+  DASHBOARD_ORIGIN: { required: false, about: 'https://<host> of the dashboard' },
+  COGNITO_USER_POOL_ARN: {
+    required: false,
+    about: 'viewers sign in with this Cognito pool (Terraform output)',
+  },
+  COGNITO_CLIENT_ID: { required: false, about: "the ALB's app client of the pool" },
+  COGNITO_DOMAIN: { required: false, about: "the pool's hosted sign-in domain (prefix)" },
+  OIDC_ISSUER: { required: false, about: 'or viewers sign in with this OpenID Connect provider' },
+  OIDC_AUTHORIZATION_ENDPOINT: { required: false, about: "the provider's authorization endpoint" },
+  OIDC_TOKEN_ENDPOINT: { required: false, about: "the provider's token endpoint" },
+  OIDC_USER_INFO_ENDPOINT: { required: false, about: "the provider's user info endpoint" },
 } as const;
+
+/** The Secret with the OIDC client's clientID and clientSecret (scripts/deploy-manifests.sh creates it). */
+export const OIDC_SECRET = 'thumbnail-oidc';
 
 export type ManifestValues = Partial<Record<keyof typeof MANIFEST_VALUES | (string & {}), string>>;
 
 /** Apply order: the namespace and what pods refer to come before the pods and what refers to them. */
 export const MANIFEST_FILES = [
+  // Fargate reads its logging configuration when a pod starts: before any pod.
+  'aws-observability.yaml',
   'namespace.yaml',
   'service-accounts.yaml',
   'rbac.yaml',
@@ -42,18 +65,54 @@ export const MANIFEST_FILES = [
   'pdb.yaml',
   'keda.yaml',
   'ingress.yaml',
+  'container-insights.yaml',
 ] as const;
 
 const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
 
-/** What the Ingress gets once a certificate exists: an HTTPS listener and a redirect of HTTP to it. */
-export function httpsAnnotations(certificateArn: string): Record<string, string> {
-  return {
-    'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP": 80}, {"HTTPS": 443}]',
-    'alb.ingress.kubernetes.io/certificate-arn': certificateArn,
-    'alb.ingress.kubernetes.io/ssl-redirect': '443',
-    'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+const AUTH = 'alb.ingress.kubernetes.io/auth-';
+
+/**
+ * How viewers sign in at the ALB: Cognito (the pool Terraform creates when no OpenID Connect provider is
+ * given) or that provider. The dashboard is private by default, so a render without either fails.
+ */
+export function authAnnotations(values: ManifestValues): Record<string, string> {
+  const common = {
+    [`${AUTH}on-unauthenticated-request`]: 'authenticate',
+    [`${AUTH}scope`]: 'openid email profile',
+    [`${AUTH}session-timeout`]: '43200',
   };
+  const cognito = values.COGNITO_USER_POOL_ARN;
+  const oidc = values.OIDC_ISSUER;
+  if (cognito && oidc) throw new RenderError('set either COGNITO_* or OIDC_* values, not both');
+  if (cognito) {
+    return {
+      ...common,
+      [`${AUTH}type`]: 'cognito',
+      [`${AUTH}idp-cognito`]: JSON.stringify({
+        userPoolARN: cognito,
+        userPoolClientID: values.COGNITO_CLIENT_ID ?? '',
+        userPoolDomain: values.COGNITO_DOMAIN ?? '',
+      }),
+    };
+  }
+  if (oidc) {
+    return {
+      ...common,
+      [`${AUTH}type`]: 'oidc',
+      [`${AUTH}idp-oidc`]: JSON.stringify({
+        issuer: oidc,
+        authorizationEndpoint: values.OIDC_AUTHORIZATION_ENDPOINT ?? '',
+        tokenEndpoint: values.OIDC_TOKEN_ENDPOINT ?? '',
+        userInfoEndpoint: values.OIDC_USER_INFO_ENDPOINT ?? '',
+        secretName: OIDC_SECRET,
+      }),
+    };
+  }
+  throw new RenderError(
+    'viewers must sign in at the ALB: set COGNITO_USER_POOL_ARN, COGNITO_CLIENT_ID and COGNITO_DOMAIN ' +
+      '(terraform outputs) or the OIDC_* values',
+  );
 }
 
 export class RenderError extends Error {}
@@ -105,11 +164,13 @@ export function renderManifests(
   for (const [name, text] of Object.entries(texts)) {
     for (const manifest of parseManifests(name, text)) {
       const filled = substitute(manifest, values, problems) as Manifest;
-      if (filled.kind === 'Ingress' && values.CERTIFICATE_ARN) {
-        filled.metadata.annotations = {
-          ...filled.metadata.annotations,
-          ...httpsAnnotations(values.CERTIFICATE_ARN),
-        };
+      if (filled.kind === 'Ingress') {
+        try {
+          filled.metadata.annotations = { ...filled.metadata.annotations, ...authAnnotations(values) };
+        } catch (error) {
+          if (!(error instanceof RenderError)) throw error;
+          problems.add(error.message);
+        }
       }
       rendered.push(filled);
     }

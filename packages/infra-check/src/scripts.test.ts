@@ -62,6 +62,38 @@ describe('deploy scripts', () => {
   });
 });
 
+/** scripts/*.sh named in the deployment's files (Terraform, manifests, workflows, checks, docs) that do not exist. */
+function missingScripts(texts: Record<string, string>): string[] {
+  return Object.entries(texts).flatMap(([file, text]) =>
+    [...text.matchAll(/scripts\/[\w-]+\.sh/g)]
+      .filter(([script]) => !scripts.includes(script))
+      .map(([script]) => `${file} names ${script}, which does not exist`),
+  );
+}
+
+describe('scripts named anywhere exist', () => {
+  const files = [
+    ...STACKS.flatMap((stack) => listFiles(stack, (name) => name.endsWith('.tf'))),
+    ...listFiles('k8s', (name) => name.endsWith('.yaml')),
+    ...listFiles('.github/workflows', (name) => name.endsWith('.yml')),
+    ...listFiles('packages/infra-check/src', (name) => name.endsWith('.ts') && !name.endsWith('.test.ts')),
+    ...listFiles('docs', (name) => name.endsWith('.md')),
+    ...scripts,
+  ];
+  const texts = Object.fromEntries(files.map((file) => [file, read(file)]));
+
+  it('in every file of the deployment', () => {
+    expect(missingScripts(texts)).toEqual([]);
+  });
+
+  it('catches the script that terraform/outputs.tf once named', () => {
+    const planted = { 'terraform/outputs.tf': '# Read by scripts/k8s-values.sh\n' };
+    expect(missingScripts(planted)).toEqual([
+      'terraform/outputs.tf names scripts/k8s-values.sh, which does not exist',
+    ]);
+  });
+});
+
 describe.skipIf(!hasShellcheck)('deploy scripts pass shellcheck', () => {
   it.each(scripts)('%s', (file) => {
     expect(shellcheck([file])).toEqual({ ok: true, output: '' });

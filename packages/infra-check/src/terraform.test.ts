@@ -1,9 +1,17 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { videoSuffixVariants } from '@thumbs/model';
 import { listFiles, repoPath } from './repo.ts';
-import { checkModule, checkStack, loadModule, parseTerraformFile, STACKS } from './terraform.ts';
+import {
+  checkModule,
+  checkStack,
+  fargateAddonProblems,
+  loadModule,
+  parseTerraformFile,
+  STACKS,
+} from './terraform.ts';
 import { renderVideoSuffixesTf, SUFFIXES_FILE } from './video-suffixes.ts';
 
 const tfFiles = STACKS.flatMap((stack) => listFiles(stack, (name) => name.endsWith('.tf')));
@@ -125,6 +133,8 @@ describe('terraform: the S3 notification matches the model', () => {
     expect(queue?.content[0]).toMatchObject({
       filter_suffix: '${queue.value}',
       filter_prefix: '${var.prefix}',
+      // A deleted video reaches the pipeline too (its results go with it).
+      events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'],
     });
     const root = await loadModule(repoPath('terraform'));
     expect(root.modules.get('upload_notifications')).toMatchObject({ prefix: 'uploads/' });
@@ -134,5 +144,97 @@ describe('terraform: the S3 notification matches the model', () => {
     const text = renderVideoSuffixesTf().replace('    ".Mp4",\n', '');
     const suffixes = await suffixesIn(text);
     expect(videoSuffixVariants().filter((s) => !suffixes.includes(s))).toEqual(['.Mp4']);
+  });
+});
+
+describe('terraform: a Fargate-only cluster', () => {
+  it('has no add-on that runs DaemonSets', async () => {
+    expect(await fargateAddonProblems(repoPath('terraform'))).toEqual([]);
+  });
+
+  it('catches the CloudWatch observability add-on', async () => {
+    const iam = readFileSync(repoPath('terraform/iam.tf'), 'utf8');
+    const planted = `${iam}
+resource "aws_eks_addon" "container_insights" {
+  cluster_name = module.cluster.name
+  addon_name   = "amazon-cloudwatch-observability"
+}
+`;
+    expect(await fargateAddonProblems(repoPath('terraform'), { terraform: { 'iam.tf': planted } })).toEqual([
+      'aws_eks_addon.container_insights: amazon-cloudwatch-observability runs DaemonSets, which Fargate cannot run',
+    ]);
+  });
+
+  it('lets only its own Fargate profiles use the pod execution role, and lets people in', async () => {
+    const cluster = await loadModule(repoPath('terraform/modules/cluster'));
+    const trust = JSON.stringify(cluster.data.get('aws_iam_policy_document.pod_execution_trust'));
+    expect(trust).toContain('"variable":"aws:SourceArn"');
+    expect(trust).toContain(':fargateprofile/${var.name}/*');
+    // Access entries for the people in var.admin_principal_arns, which the root stack must pass on.
+    expect(cluster.resources.get('aws_eks_access_entry.admin')?.for_each).toBe(
+      '${toset(var.admin_principal_arns)}',
+    );
+    const root = await loadModule(repoPath('terraform'));
+    expect(root.modules.get('cluster')?.admin_principal_arns).toBe('${var.admin_principal_arns}');
+  });
+});
+
+describe('terraform: the load balancer controller policy is the published one', () => {
+  // docs/install/iam_policy.json of kubernetes-sigs/aws-load-balancer-controller at v2.13.4 (commit
+  // aefed36aa305), the app version of the Helm chart pinned in scripts/install-controllers.sh. Bumping the
+  // chart means copying that release's file and updating both lines.
+  const PUBLISHED = {
+    chart: '1.13.4',
+    sha256: '16f232c9d9f79366fe949c4550ad517a202380058a9e48d45a4e215044a20a6a',
+  };
+
+  it('is an unchanged copy for the pinned chart', () => {
+    const policy = readFileSync(repoPath('terraform/load_balancer_controller_iam_policy.json'));
+    expect(createHash('sha256').update(policy).digest('hex')).toBe(PUBLISHED.sha256);
+    expect(readFileSync(repoPath('scripts/install-controllers.sh'), 'utf8')).toContain(
+      `LOAD_BALANCER_CONTROLLER_CHART_VERSION="${PUBLISHED.chart}"`,
+    );
+    expect(readFileSync(repoPath('terraform/iam.tf'), 'utf8')).toMatch(
+      /policy_json\s+= local\.load_balancer_controller_policy/,
+    );
+  });
+});
+
+/**
+ * A stack with a `data "aws_lb"` fails any plan, destroy included, once the ALB is gone: the destroy
+ * workflow must destroy it (or apply it without that data source) before the teardown deletes the ALB.
+ */
+function albReadOrderProblems(destroyWorkflow: string): string[] {
+  const teardown = destroyWorkflow.indexOf('scripts/teardown-k8s.sh');
+  return STACKS.filter((stack) =>
+    listFiles(stack, (name) => name.endsWith('.tf')).some((file) =>
+      readFileSync(repoPath(file), 'utf8').includes('data "aws_lb"'),
+    ),
+  )
+    .filter((stack) => {
+      const step = destroyWorkflow.search(new RegExp(`terraform -chdir=${stack} (destroy|apply)`));
+      return step < 0 || step > teardown;
+    })
+    .map(
+      (stack) =>
+        `${stack} reads the ALB (data "aws_lb") but is torn down after scripts/teardown-k8s.sh deletes it`,
+    );
+}
+
+describe('terraform: teardown order', () => {
+  it('tears down the stacks that read the ALB while it still exists', () => {
+    const text = readFileSync(repoPath('.github/workflows/terraform-destroy.yml'), 'utf8');
+    expect(albReadOrderProblems(text)).toEqual([]);
+    // The order that left the buckets and the main stack standing: alarms destroyed after the ALB went.
+    const alarms = text.slice(
+      text.indexOf('      - name: Destroy the alarms'),
+      text.indexOf('      - name: Remove the alias'),
+    );
+    const late = text
+      .replace(alarms, '')
+      .replace('      - name: Empty the buckets', `${alarms}      - name: Empty the buckets`);
+    expect(albReadOrderProblems(late)).toEqual([
+      'terraform-monitoring reads the ALB (data "aws_lb") but is torn down after scripts/teardown-k8s.sh deletes it',
+    ]);
   });
 });

@@ -143,9 +143,11 @@ export async function checkModule(module: TerraformModule): Promise<string[]> {
 
   for (const [file, json] of Object.entries(module.files)) {
     const strings: { text: string; iterators: string[] }[] = [];
-    // A variable's `type` (string, list(string), …) is a type constraint, not an expression.
+    // A variable's `type` (string, list(string), …) is a type constraint, not an expression; `moved` and
+    // `removed` name addresses that are no longer in the configuration (only a move's target must exist).
     for (const [key, value] of Object.entries(json)) {
-      if (key !== 'variable') collectStrings(value, [], strings);
+      if (key === 'moved') for (const move of bodies(value)) collectStrings(move.to, [], strings);
+      else if (key !== 'variable' && key !== 'removed') collectStrings(value, [], strings);
     }
     for (const [, body] of entries(json.variable)) {
       for (const declaration of bodies(body)) {
@@ -222,3 +224,47 @@ export async function checkStack(rootDir: string): Promise<string[]> {
 
 /** The four stacks of the deployment. */
 export const STACKS = ['terraform', 'bootstrap-terraform', 'terraform-monitoring', 'route53'] as const;
+
+/**
+ * EKS add-ons whose agents run as DaemonSets (one pod per EC2 node): on a cluster without node groups
+ * Fargate cannot schedule them, and the add-on stays DEGRADED until the apply times out.
+ */
+export const DAEMONSET_ADDONS = new Set([
+  'amazon-cloudwatch-observability',
+  'aws-ebs-csi-driver',
+  'aws-efs-csi-driver',
+  'aws-guardduty-agent',
+  'aws-mountpoint-s3-csi-driver',
+  'eks-node-monitoring-agent',
+  'eks-pod-identity-agent',
+  'kube-proxy',
+  'vpc-cni',
+]);
+
+/** DaemonSet-based add-ons in a stack (its modules included) that runs pods on Fargate only. */
+export async function fargateAddonProblems(
+  rootDir: string,
+  overrides: Record<string, Record<string, string>> = {},
+): Promise<string[]> {
+  const modules: TerraformModule[] = [];
+  const visit = async (dir: string): Promise<void> => {
+    if (modules.some((m) => m.dir === dir)) return;
+    const module = await loadModule(dir, overrides[relative(REPO_ROOT, dir)] ?? {});
+    modules.push(module);
+    for (const call of module.modules.values()) {
+      const child = moduleSourceDir(module, call);
+      if (child && existsSync(child)) await visit(child);
+    }
+  };
+  await visit(rootDir);
+  const addresses = modules.flatMap((m) => [...m.resources.entries()]);
+  if (addresses.some(([address]) => address.startsWith('aws_eks_node_group.'))) return [];
+  return addresses
+    .filter(
+      ([address, body]) =>
+        address.startsWith('aws_eks_addon.') && DAEMONSET_ADDONS.has(String(body.addon_name)),
+    )
+    .map(
+      ([address, body]) => `${address}: ${String(body.addon_name)} runs DaemonSets, which Fargate cannot run`,
+    );
+}

@@ -124,6 +124,37 @@ export const SourcesSchema = Type.Object({
 });
 export type Sources = Static<typeof SourcesSchema>;
 
+export const HistoryPointSchema = Type.Object({
+  time: Type.String({ format: 'date-time', description: 'start of the slot' }),
+  done: Type.Integer({ minimum: 0, description: 'videos finished in the slot' }),
+  failed: Type.Integer({ minimum: 0, description: 'videos that failed for good in the slot' }),
+  latencyP50Ms: Nullable(
+    Type.Number({ description: 'upload to thumbnails, of the videos finished in the slot' }),
+  ),
+  latencyP95Ms: Nullable(Type.Number()),
+  depth: Type.Integer({ minimum: 0, description: 'queue depth at the end of the slot' }),
+  inFlight: Type.Integer({ minimum: 0 }),
+});
+export type HistoryPoint = Static<typeof HistoryPointSchema>;
+
+/** One series in columns (one entry per slot, oldest first, no gaps): a day of slots stays a few KiB. */
+export const HistorySeriesSchema = Type.Object({
+  slotMs: Type.Integer({ minimum: 1000 }),
+  capacity: Type.Integer({ minimum: 1, description: 'slots kept: the series spans slotMs × capacity' }),
+  start: Type.String({ format: 'date-time', description: 'start of the first slot' }),
+  done: Type.Array(Type.Integer({ minimum: 0 })),
+  failed: Type.Array(Type.Integer({ minimum: 0 })),
+  latencyP50Ms: Type.Array(Nullable(Type.Number())),
+  latencyP95Ms: Type.Array(Nullable(Type.Number())),
+  depth: Type.Array(Type.Integer({ minimum: 0 })),
+  inFlight: Type.Array(Type.Integer({ minimum: 0 })),
+});
+export type HistorySeries = Static<typeof HistorySeriesSchema>;
+
+/** Server-side history, the same on every replica: 5 s slots for the last hour, 1 min slots for 24 hours. */
+export const HistorySchema = Type.Object({ fine: HistorySeriesSchema, coarse: HistorySeriesSchema });
+export type History = Static<typeof HistorySchema>;
+
 export const BackfillStatusSchema = Type.Object({
   unprocessed: Nullable(
     Type.Integer({
@@ -146,6 +177,7 @@ export const PipelineStateSchema = Type.Object({
   dlq: Type.Array(DlqEntrySchema),
   sources: SourcesSchema,
   backfill: BackfillStatusSchema,
+  history: HistorySchema,
   generatedAt: Type.String({ format: 'date-time' }),
 });
 export type PipelineState = Static<typeof PipelineStateSchema>;
@@ -166,6 +198,11 @@ export const ServerMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('sources'), sources: SourcesSchema }),
   Type.Object({ type: Type.Literal('purged') }),
   Type.Object({ type: Type.Literal('backfill'), backfill: BackfillStatusSchema }),
+  Type.Object({
+    type: Type.Literal('history'),
+    fine: Type.Array(HistoryPointSchema, { description: 'slots that changed, to put in place by time' }),
+    coarse: Type.Array(HistoryPointSchema),
+  }),
   Type.Object({
     type: Type.Literal('removed'),
     source: Type.String({ description: 'a video deleted from the bucket' }),

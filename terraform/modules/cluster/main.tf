@@ -23,6 +23,15 @@ variable "fargate_namespaces" {
   type = list(string)
 }
 
+variable "log_retention_days" {
+  type    = number
+  default = 30
+}
+
+variable "permissions_boundary_arn" {
+  type = string
+}
+
 variable "admin_principal_arns" {
   description = "IAM principals (besides the creator of the cluster) given cluster-admin through access entries."
   type        = list(string)
@@ -40,8 +49,9 @@ data "aws_iam_policy_document" "cluster_trust" {
 }
 
 resource "aws_iam_role" "cluster" {
-  name               = "${var.name}-control-plane"
-  assume_role_policy = data.aws_iam_policy_document.cluster_trust.json
+  name                 = "${var.name}-control-plane"
+  assume_role_policy   = data.aws_iam_policy_document.cluster_trust.json
+  permissions_boundary = var.permissions_boundary_arn
 }
 
 resource "aws_iam_role_policy_attachment" "cluster" {
@@ -91,6 +101,11 @@ resource "aws_eks_access_policy_association" "admin" {
   depends_on = [aws_eks_access_entry.admin]
 }
 
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+# Only Fargate profiles of this cluster may use the role (confused-deputy protection, as AWS documents).
 data "aws_iam_policy_document" "pod_execution_trust" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -98,18 +113,44 @@ data "aws_iam_policy_document" "pod_execution_trust" {
       type        = "Service"
       identifiers = ["eks-fargate-pods.amazonaws.com"]
     }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:aws:eks:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:fargateprofile/${var.name}/*"]
+    }
   }
 }
 
 # Used by Fargate itself to pull images from ECR and ship logs, not by the application.
 resource "aws_iam_role" "pod_execution" {
-  name               = "${var.name}-fargate-pods"
-  assume_role_policy = data.aws_iam_policy_document.pod_execution_trust.json
+  name                 = "${var.name}-fargate-pods"
+  assume_role_policy   = data.aws_iam_policy_document.pod_execution_trust.json
+  permissions_boundary = var.permissions_boundary_arn
 }
 
 resource "aws_iam_role_policy_attachment" "pod_execution" {
   role       = aws_iam_role.pod_execution.name
   policy_arn = "arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy"
+}
+
+# Fargate's built-in Fluent Bit sends the containers' stdout/stderr here (k8s/aws-observability.yaml).
+resource "aws_cloudwatch_log_group" "pods" {
+  name              = "/aws/eks/${var.name}/pods"
+  retention_in_days = var.log_retention_days
+}
+
+data "aws_iam_policy_document" "pod_logs" {
+  statement {
+    sid       = "ShipPodLogs"
+    actions   = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.pods.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "pod_logs" {
+  name   = "fargate-pod-logs"
+  role   = aws_iam_role.pod_execution.id
+  policy = data.aws_iam_policy_document.pod_logs.json
 }
 
 resource "aws_eks_fargate_profile" "namespace" {
@@ -124,7 +165,7 @@ resource "aws_eks_fargate_profile" "namespace" {
     namespace = each.value
   }
 
-  depends_on = [aws_iam_role_policy_attachment.pod_execution]
+  depends_on = [aws_iam_role_policy_attachment.pod_execution, aws_iam_role_policy.pod_logs]
 }
 
 # The managed CoreDNS add-on schedules onto Fargate when asked to (no EC2 nodes exist to run it otherwise).
@@ -172,6 +213,10 @@ output "oidc_provider_arn" {
 
 output "oidc_issuer" {
   value = replace(aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://", "")
+}
+
+output "pod_log_group" {
+  value = aws_cloudwatch_log_group.pods.name
 }
 
 output "coredns_version" {

@@ -21,6 +21,10 @@ variable "service_account" {
   type = string
 }
 
+variable "permissions_boundary_arn" {
+  type = string
+}
+
 variable "policy_json" {
   description = "Inline policy of the role; null when only managed policies are attached."
   type        = string
@@ -56,8 +60,9 @@ data "aws_iam_policy_document" "trust" {
 }
 
 resource "aws_iam_role" "this" {
-  name               = var.name
-  assume_role_policy = data.aws_iam_policy_document.trust.json
+  name                 = var.name
+  assume_role_policy   = data.aws_iam_policy_document.trust.json
+  permissions_boundary = var.permissions_boundary_arn
 }
 
 resource "aws_iam_role_policy" "this" {

@@ -32,9 +32,10 @@ resource "aws_sqs_queue" "dlq" {
 resource "aws_sqs_queue" "jobs" {
   name                       = var.name
   visibility_timeout_seconds = var.visibility_timeout_seconds
-  message_retention_seconds  = 345600
-  receive_wait_time_seconds  = 20
-  sqs_managed_sse_enabled    = true
+  # SQS's maximum (14 days), like the DLQ: a job survives a long outage of the workers.
+  message_retention_seconds = 1209600
+  receive_wait_time_seconds = 20
+  sqs_managed_sse_enabled   = true
 
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dlq.arn

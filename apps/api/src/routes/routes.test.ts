@@ -56,7 +56,18 @@ describe('read routes', () => {
     expect((await api.app.inject('/ready')).json()).toMatchObject({ status: 'ready' });
     const state = (await api.app.inject('/api/state')).json();
     expect(Object.keys(state).sort()).toEqual(
-      ['dlq', 'generatedAt', 'jobs', 'metrics', 'pods', 'queue', 'sources', 'thumbnails'].sort(),
+      [
+        'backfill',
+        'dlq',
+        'generatedAt',
+        'history',
+        'jobs',
+        'metrics',
+        'pods',
+        'queue',
+        'sources',
+        'thumbnails',
+      ].sort(),
     );
     expect(state.thumbnails).toHaveLength(VIDEOS * 3);
     expect(state.sources.s3.ok).toBe(true);

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   DlqEntrySchema,
   FrameLabelSchema,
+  HistorySchema,
   JobSchema,
   MetricsSchema,
   PipelineStateSchema,
@@ -15,6 +16,10 @@ import { Type } from 'typebox';
 import type { Pipeline } from '../pipeline.ts';
 import { InvalidCursorError } from '../state/thumbnail-index.ts';
 import { errors } from './errors.ts';
+import { SigningBudget } from './signing-budget.ts';
+
+/** New URL signatures per client address per minute: two full pages at once, then about 33 a second. */
+const SIGNATURES_PER_MINUTE = 2000;
 
 const ThumbnailQuerySchema = Type.Object(
   {
@@ -30,44 +35,93 @@ const ThumbnailQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** Read-only views of the state: all of it, or one part. None of them makes a request to AWS. */
-export const stateRoutes: FastifyPluginAsyncTypebox<{ pipeline: Pipeline }> = async (app, { pipeline }) => {
+/**
+ * Read-only views of the state: all of it, or one part. None of them makes a request to AWS. Each is limited
+ * to `rateLimit` requests per client address per minute (many dashboards behind one address stay well under).
+ */
+export const stateRoutes: FastifyPluginAsyncTypebox<{ pipeline: Pipeline; rateLimit: number }> = async (
+  app,
+  { pipeline, rateLimit },
+) => {
   const { store } = pipeline;
   const tags = ['state'];
+  const config = { rateLimit: { max: rateLimit, timeWindow: '1 minute' } };
+  const limited = errors(429);
+  const signing = new SigningBudget(SIGNATURES_PER_MINUTE);
 
-  app.get('/api/state', { schema: { tags, response: { 200: PipelineStateSchema } } }, () => store.snapshot());
-  app.get('/api/metrics', { schema: { tags, response: { 200: MetricsSchema } } }, async () =>
-    store.metrics(),
+  app.get(
+    '/api/state',
+    { config, schema: { tags, response: { 200: PipelineStateSchema, ...limited } } },
+    () => store.snapshot(),
   );
-  app.get('/api/queue', { schema: { tags, response: { 200: QueueStateSchema } } }, async () => store.queue);
+  app.get(
+    '/api/metrics',
+    { config, schema: { tags, response: { 200: MetricsSchema, ...limited } } },
+    async () => store.metrics(),
+  );
+  app.get(
+    '/api/queue',
+    { config, schema: { tags, response: { 200: QueueStateSchema, ...limited } } },
+    async () => store.queue,
+  );
   app.get(
     '/api/pods',
-    { schema: { tags, response: { 200: Type.Array(PodSchema) } } },
+    { config, schema: { tags, response: { 200: Type.Array(PodSchema), ...limited } } },
     async () => store.pods,
   );
-  app.get('/api/jobs', { schema: { tags, response: { 200: Type.Array(JobSchema) } } }, async () =>
-    store.jobs.list(),
+  app.get(
+    '/api/jobs',
+    { config, schema: { tags, response: { 200: Type.Array(JobSchema), ...limited } } },
+    async () => store.jobs.list(),
+  );
+  app.get(
+    '/api/history',
+    { config, schema: { tags, response: { 200: HistorySchema, ...limited } } },
+    async () => store.metricHistory.history(),
   );
   app.get(
     '/api/dlq',
-    { schema: { tags, response: { 200: Type.Array(DlqEntrySchema) } } },
+    { config, schema: { tags, response: { 200: Type.Array(DlqEntrySchema), ...limited } } },
     async () => store.dlq,
   );
 
   app.get(
     '/api/thumbnails',
     {
+      config,
       schema: {
         tags,
         querystring: ThumbnailQuerySchema,
-        response: { 200: ThumbnailPageSchema, ...errors(400) },
+        response: { 200: ThumbnailPageSchema, ...errors(400, 429) },
       },
     },
     async (request, reply) => {
       const { source, frame, limit, cursor } = request.query;
       const label = frame === undefined ? undefined : (frameByLabel(frame) ?? frameBySlug(frame))?.label;
       try {
-        const page = store.index.page({ source, frame: label, limit, cursor });
+        const query = { source, frame: label, cursor };
+        let page = store.index.page({ ...query, limit });
+        // URLs not cached yet are signed within the client's budget: the page ends before the first one
+        // it cannot afford (cached ones are free), and nextCursor goes on from there.
+        const unsigned = page.entries.map((entry) => store.presign.needsRenewal(entry.key));
+        let affordable = signing.take(request.ip, unsigned.filter(Boolean).length);
+        let kept = 0;
+        for (const needed of unsigned) {
+          if (needed && affordable-- === 0) break;
+          kept++;
+        }
+        if (kept === 0 && unsigned.length > 0) {
+          const seconds = signing.retryAfterSeconds(request.ip);
+          return reply
+            .code(429)
+            .header('retry-after', seconds)
+            .send({
+              statusCode: 429,
+              error: 'Too Many Requests',
+              message: `thumbnail URL signing budget used up, retry in ${seconds} s`,
+            });
+        }
+        if (kept < unsigned.length) page = store.index.page({ ...query, limit: kept });
         return { items: await store.toThumbnails(page.entries), nextCursor: page.nextCursor };
       } catch (error) {
         if (!(error instanceof InvalidCursorError)) throw error;

@@ -3,7 +3,6 @@ import {
   CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
-  HeadBucketCommand,
   ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
@@ -11,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { signingWindowSeconds } from '@thumbs/runtime';
-import { failureKey, isVideoKey, videoExtension, type FailureRecord } from '@thumbs/model';
+import { failureKey, isVideoKey, truncateText, videoExtension, type FailureRecord } from '@thumbs/model';
 
 export interface BucketOptions {
   s3: S3Client;
@@ -36,22 +35,25 @@ const COPY_CONCURRENCY = 4;
 
 /**
  * A safe object name from a browser-supplied file name: the last path segment only, no control characters,
- * no `..`, at most 120 characters, the video extension kept; a short random suffix makes every upload its own
- * object (two people uploading `clip.mp4` never overwrite each other).
+ * no `..`, at most 120 characters (cut between graphemes: a key must stay valid UTF-16 to be signed), the video
+ * extension kept; a short random suffix makes every upload its own object (two people uploading `clip.mp4`
+ * never overwrite each other).
  */
 export function safeUploadName(filename: string): string {
   const extension = videoExtension(filename) ?? '';
   const base = filename.split(/[/\\]/).pop() ?? '';
+  // The extension is ASCII, so removing it never splits a character.
   const stem = base
     .slice(0, base.length - extension.length)
     // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .replace(/\.{2,}/g, '.')
-    .replace(/[^\p{L}\p{N} ._()-]/gu, '_')
-    .trim()
-    .slice(0, MAX_NAME_LENGTH - extension.length - 9)
-    .replace(/^[.\s]+|[.\s]+$/g, '');
-  return `${stem || 'video'}-${randomBytes(4).toString('hex')}${extension.toLowerCase()}`;
+    // Composed (NFC) so that accents stay on their letters; lone surrogates become `_` like other odd characters.
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{M}\p{N} ._()-]/gu, '_')
+    .trim();
+  const cut = truncateText(stem, MAX_NAME_LENGTH - extension.length - 9).replace(/^[.\s]+|[.\s]+$/g, '');
+  return `${cut || 'video'}-${randomBytes(4).toString('hex')}${extension.toLowerCase()}`;
 }
 
 /** The bucket operations behind the admin routes, the DLQ errors and readiness. */
@@ -163,10 +165,6 @@ export class Bucket {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
       throw error;
     }
-  }
-
-  async ping(): Promise<void> {
-    await this.options.s3.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
   }
 
   private async listKeys(bucket: string, prefix: string): Promise<string[]> {

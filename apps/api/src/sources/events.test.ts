@@ -1,4 +1,5 @@
-import { ListSubscriptionsByTopicCommand, PublishCommand } from '@aws-sdk/client-sns';
+import { ListSubscriptionsByTopicCommand, PublishCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import { thumbnailKeys } from '@thumbs/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,6 +12,7 @@ import {
   type LocalAws,
   type Resources,
 } from '../testing/harness.ts';
+import { CREATED_TAG, HEARTBEAT_TAG } from './events.ts';
 
 let local: LocalAws;
 let resources: Resources;
@@ -98,9 +100,10 @@ describe('when AWS is unreachable', () => {
       );
       expect(sources.sources.s3.error).toEqual(expect.any(String));
       expect((await api.app.inject('/health')).statusCode).toBe(200);
+      // This replica still serves: readiness names what it cannot reach instead of leaving the load balancer.
       const ready = await api.app.inject('/ready');
-      expect(ready.statusCode).toBe(503);
-      expect(ready.json().status).toBe('unavailable');
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toEqual({ status: 'ready', degraded: expect.arrayContaining(['s3', 'sqs']) });
       const state = (await api.app.inject('/api/state')).json();
       expect(state.sources.sqs.ok).toBe(false);
       const purge = await api.app.inject({
@@ -111,6 +114,51 @@ describe('when AWS is unreachable', () => {
       expect(purge.statusCode).toBe(502);
       expect(ws.socket.readyState).toBe(ws.socket.OPEN);
       ws.close();
+    } finally {
+      await api.app.close();
+    }
+  });
+});
+
+describe('queues of replicas that died without SIGTERM', () => {
+  it('are tagged with a heartbeat, and a live replica deletes the stale ones with their subscriptions', async () => {
+    const aws = local.clients('api', resources.deployment);
+    const { topicArn } = resources;
+    /** A replica queue subscribed to the topic, whose replica last renewed its heartbeat `ageMs` ago. */
+    const replicaQueue = async (name: string, ageMs: number) => {
+      const beat = new Date(Date.now() - ageMs).toISOString();
+      const { QueueUrl } = await aws.sqs.send(
+        new CreateQueueCommand({ QueueName: name, tags: { [CREATED_TAG]: beat, [HEARTBEAT_TAG]: beat } }),
+      );
+      const { Attributes } = await aws.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      await aws.sns.send(
+        new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }),
+      );
+    };
+    await replicaQueue('thumbnail-api-killed-0a1b2c3d', 60 * 60_000);
+    await replicaQueue('thumbnail-api-alive-4e5f6a7b', 60_000);
+
+    const api = await startApi(local, resources);
+    try {
+      await waitFor(() => api.pipeline.events.ready, 10_000, 'the subscription');
+      const own = api.pipeline.events.queueName;
+      const tags = await aws.sqs.send(
+        new ListQueueTagsCommand({ QueueUrl: local.fauxqs.inspectQueue(own)?.url }),
+      );
+      expect(Date.parse(tags.Tags?.[HEARTBEAT_TAG] ?? '')).toBeGreaterThan(Date.now() - 60_000);
+
+      await waitFor(
+        () => local.fauxqs.inspectQueue('thumbnail-api-killed-0a1b2c3d') === undefined,
+        10_000,
+        'the stale queue deleted',
+      );
+      expect(local.fauxqs.inspectQueue('thumbnail-api-alive-4e5f6a7b')).toBeDefined();
+      const subscriptions = await aws.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
+      expect((subscriptions.Subscriptions ?? []).map((s) => s.Endpoint?.split(':').pop()).sort()).toEqual(
+        ['thumbnail-api-alive-4e5f6a7b', own].sort(),
+      );
     } finally {
       await api.app.close();
     }

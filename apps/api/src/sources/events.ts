@@ -1,13 +1,22 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { PublishCommand, SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
+import {
+  ListSubscriptionsByTopicCommand,
+  PublishCommand,
+  SubscribeCommand,
+  UnsubscribeCommand,
+  type SNSClient,
+} from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
+  ListQueueTagsCommand,
+  QueueDoesNotExist,
   ReceiveMessageCommand,
   SetQueueAttributesCommand,
+  TagQueueCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { PipelineEventSchema, type PipelineEvent } from '@thumbs/model';
@@ -25,7 +34,18 @@ export interface EventBusOptions {
   waitSeconds: number;
   onEvent: (event: PipelineEvent) => Promise<void> | void;
   log: Logger;
+  /** How often this replica renews its queue's heartbeat tag. */
+  heartbeatMs?: number;
+  /** A replica queue whose heartbeat is older than this belongs to a replica that died unannounced. */
+  staleMs?: number;
+  /** How often each replica looks for such queues (and once right after it subscribed). */
+  reapMs?: number;
 }
+
+const QUEUE_PREFIX = 'thumbnail-api-';
+/** Tags of a replica queue: when it was made and when its replica last said it was alive (ISO 8601). */
+export const CREATED_TAG = 'thumbnail:created';
+export const HEARTBEAT_TAG = 'thumbnail:heartbeat';
 
 /** A queue name unique to this replica: `thumbnail-api-<host>-<random>` (SQS allows 80 of [A-Za-z0-9_-]). */
 export function replicaQueueName(host = hostname()): string {
@@ -45,6 +65,9 @@ export function parseEvent(body: string): PipelineEvent | undefined {
 /**
  * Fan-out: this replica's own queue, subscribed to the events topic with raw delivery, so every replica
  * sees every event. Created at start, long-polled, and deleted (with its subscription) at shutdown.
+ * A replica killed without SIGTERM cannot delete its queue, which would stay subscribed and fill for good:
+ * each queue carries a heartbeat tag that its replica renews, and every replica deletes the subscribed
+ * replica queues whose heartbeat has gone stale (a replica whose own queue was reaped makes a new one).
  */
 export class EventBus {
   private readonly options: EventBusOptions;
@@ -54,6 +77,7 @@ export class EventBus {
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
   private stopped = false;
+  private timers: NodeJS.Timeout[] = [];
   readonly queueName = replicaQueueName();
 
   constructor(options: EventBusOptions) {
@@ -76,6 +100,7 @@ export class EventBus {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
     this.abort.abort();
     await this.loop;
     const { sqs, sns, log } = this.options;
@@ -98,7 +123,13 @@ export class EventBus {
     const { sqs, sns } = this.options;
     const topicArn = await this.topic();
     if (!this.queueUrl) {
-      const created = await sqs.send(new CreateQueueCommand({ QueueName: this.queueName }));
+      const now = new Date().toISOString();
+      const created = await sqs.send(
+        new CreateQueueCommand({
+          QueueName: this.queueName,
+          tags: { [CREATED_TAG]: now, [HEARTBEAT_TAG]: now },
+        }),
+      );
       this.queueUrl = created.QueueUrl;
     }
     const attributes = await sqs.send(
@@ -124,6 +155,72 @@ export class EventBus {
     );
     this.subscriptionArn = subscribed.SubscriptionArn;
     this.options.log.info({ queue: this.queueName, topicArn }, 'subscribed to pipeline events');
+    this.startHousekeeping();
+  }
+
+  private startHousekeeping(): void {
+    const { heartbeatMs = 60_000, reapMs = 5 * 60_000, log } = this.options;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    const every = (ms: number, task: () => Promise<unknown>, what: string) => {
+      const run = () => task().catch((error: unknown) => log.warn({ err: error }, what));
+      this.timers.push(setInterval(run, ms).unref());
+      return run;
+    };
+    every(heartbeatMs, () => this.heartbeat(), 'could not renew the fan-out queue heartbeat');
+    void every(reapMs, () => this.reap(), 'could not reap stale fan-out queues')();
+  }
+
+  private async heartbeat(): Promise<void> {
+    await this.options.sqs.send(
+      new TagQueueCommand({ QueueUrl: this.queueUrl, Tags: { [HEARTBEAT_TAG]: new Date().toISOString() } }),
+    );
+  }
+
+  /** Deletes the subscribed replica queues (and subscriptions) of replicas that stopped renewing them. */
+  private async reap(): Promise<void> {
+    const { sqs, sns, log, staleMs = 15 * 60_000 } = this.options;
+    const topicArn = await this.topic();
+    let nextToken: string | undefined;
+    do {
+      const page = await sns.send(
+        new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: nextToken }),
+      );
+      nextToken = page.NextToken;
+      for (const subscription of page.Subscriptions ?? []) {
+        const name = subscription.Endpoint?.split(':').pop() ?? '';
+        if (subscription.Protocol !== 'sqs' || !name.startsWith(QUEUE_PREFIX) || name === this.queueName)
+          continue;
+        // Same account and endpoint as this replica's own queue.
+        const queueUrl = this.queueUrl?.replace(/[^/]+$/, name);
+        const heartbeat = queueUrl ? await this.heartbeatOf(queueUrl) : undefined;
+        if (heartbeat !== undefined && Date.now() - heartbeat < staleMs) continue;
+        if (subscription.SubscriptionArn?.startsWith('arn:'))
+          await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscription.SubscriptionArn }));
+        if (heartbeat !== undefined) await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+        log.info(
+          { queue: name, heartbeat: heartbeat && new Date(heartbeat).toISOString() },
+          'reaped a stale fan-out queue',
+        );
+      }
+    } while (nextToken);
+  }
+
+  /** The queue's last heartbeat (its creation time if it has no tag); undefined when it no longer exists. */
+  private async heartbeatOf(queueUrl: string): Promise<number | undefined> {
+    const { sqs } = this.options;
+    try {
+      const { Tags: tags = {} } = await sqs.send(new ListQueueTagsCommand({ QueueUrl: queueUrl }));
+      const tagged = Date.parse(tags[HEARTBEAT_TAG] ?? tags[CREATED_TAG] ?? '');
+      if (Number.isFinite(tagged)) return tagged;
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['CreatedTimestamp'] }),
+      );
+      return Number(Attributes?.CreatedTimestamp ?? 0) * 1000;
+    } catch (error) {
+      if (error instanceof QueueDoesNotExist) return undefined;
+      throw error;
+    }
   }
 
   private async run(): Promise<void> {
@@ -135,6 +232,11 @@ export class EventBus {
         failures = 0;
       } catch (error) {
         if (this.stopped) break;
+        // Reaped while this replica could not renew its heartbeat: subscribe a new queue.
+        if (error instanceof QueueDoesNotExist) {
+          this.queueUrl = undefined;
+          this.subscriptionArn = undefined;
+        }
         failures++;
         const retryInMs = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
         this.options.log.warn({ err: errorMessage(error), retryInMs }, 'event subscription failed');

@@ -12,6 +12,19 @@ export function errorMessage(error: unknown): string {
 }
 
 /**
+ * What a failing source shows in the state (dashboard, /api/state): the kind of error only. AWS's messages
+ * name the account, roles and resources, so they go to the log, never to viewers.
+ */
+export function publicError(error: unknown): string {
+  let kind = 'Error';
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    kind = '$metadata' in error || typeof code !== 'string' ? error.name || kind : code;
+  }
+  return `${kind} (details in the API log)`;
+}
+
+/**
  * Runs a task again and again, one run at a time, `intervalMs` apart; after a failure it waits longer each
  * time (doubling up to maxBackoffMs) and reports the error instead of throwing. Never overlaps runs.
  */

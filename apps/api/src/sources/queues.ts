@@ -91,11 +91,6 @@ export class QueueSource {
     return (await this.resolve()).queue;
   }
 
-  async ping(): Promise<void> {
-    const queues = await this.resolve();
-    await this.depth(queues.queue);
-  }
-
   /**
    * Moves the DLQ's messages back to the work queue with a message move task (one at a time per DLQ; a
    * redrive while one runs follows that one). Answers once it is done, or after REDRIVE_WAIT_MS with the

@@ -3,7 +3,7 @@ import { parseThumbnailKey, type PipelineEvent } from '@thumbs/model';
 import type { Logger } from '@thumbs/runtime';
 import type { StateStore } from '../state/store.ts';
 import type { IndexEntry } from '../state/thumbnail-index.ts';
-import { errorMessage, Poller } from './poller.ts';
+import { Poller, publicError } from './poller.ts';
 
 const PAGE = 1000;
 /** An idle replica spends at most this many S3 requests per minute on reconciliation. */
@@ -37,7 +37,7 @@ export class ThumbnailSource {
       intervalMs: () => this.reconcileIntervalMs(),
       run: () => (this.loaded ? this.reconcile() : this.load()),
       onError: (error, retryInMs) => {
-        options.store.setSource('s3', errorMessage(error));
+        options.store.setSource('s3', publicError(error));
         options.log.warn({ err: error, retryInMs }, 'thumbnail listing failed');
       },
       maxBackoffMs: 5 * 60_000,

@@ -24,6 +24,7 @@ function emptyJob(source: string): Job {
     latencyMs: null,
     worker: null,
     error: null,
+    errorKind: null,
   };
 }
 
@@ -69,6 +70,7 @@ export class JobTracker {
         job.finishedAt = event.time;
         job.worker = event.worker;
         job.error = null;
+        job.errorKind = null;
         job.uploadedAt = event.uploadedAt ?? job.uploadedAt;
         job.processingMs = event.processingMs;
         job.startedAt ??= new Date(Date.parse(event.time) - event.processingMs).toISOString();
@@ -85,6 +87,7 @@ export class JobTracker {
         job.finishedAt = event.final ? event.time : null;
         job.worker = event.worker;
         job.error = event.error;
+        job.errorKind = event.kind ?? null;
         if (event.final && previous?.status !== 'failed') this.failed++;
         break;
     }

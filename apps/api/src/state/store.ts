@@ -12,6 +12,7 @@ import type {
 } from '@thumbs/model';
 import type { PresignCache } from '../sources/presign-cache.ts';
 import { JobTracker } from './jobs.ts';
+import { MetricHistory } from './metric-history.ts';
 import { QueueHistory } from './queue-history.ts';
 import { ThumbnailIndex, type IndexEntry } from './thumbnail-index.ts';
 
@@ -29,6 +30,8 @@ export class StateStore {
   readonly index = new ThumbnailIndex();
   readonly jobs: JobTracker;
   readonly history = new QueueHistory();
+  readonly metricHistory = new MetricHistory();
+  private lastHistoryUpdate = '';
   readonly presign: PresignCache;
   private readonly snapshotThumbnails: number;
   private readonly listeners = new Set<Listener>();
@@ -89,6 +92,8 @@ export class StateStore {
       sample.dlqDepth !== this.queueNow.dlqDepth;
     this.queueNow = { ...sample };
     if (changed || grew) this.emit({ type: 'queue', queue: this.queue });
+    this.metricHistory.recordQueue(sample.depth, sample.inFlight, now);
+    this.emitHistory();
     // Also lets time-based figures (throughput over the last minute) decay while nothing happens.
     this.scheduleMetrics();
   }
@@ -117,6 +122,8 @@ export class StateStore {
   }
 
   jobChanged(job: Job): void {
+    if (job.status === 'done') this.metricHistory.recordDone(job.latencyMs);
+    if (job.status === 'failed') this.metricHistory.recordFailed();
     this.emit({ type: 'job', job });
     this.scheduleMetrics();
   }
@@ -212,6 +219,7 @@ export class StateStore {
       dlq: this.dlqList,
       sources: this.sourceStatus,
       backfill: this.backfillStatus,
+      history: this.metricHistory.history(),
       generatedAt: new Date().toISOString(),
     };
   }
@@ -223,6 +231,15 @@ export class StateStore {
 
   private emit(message: ServerMessage): void {
     for (const listener of this.listeners) listener(message);
+  }
+
+  /** The history slots being filled, when they changed (the queue poll drives it, once a second or so). */
+  private emitHistory(): void {
+    const latest = this.metricHistory.latest();
+    const serialized = JSON.stringify(latest);
+    if (serialized === this.lastHistoryUpdate) return;
+    this.lastHistoryUpdate = serialized;
+    this.emit({ type: 'history', ...latest });
   }
 
   private scheduleMetrics(): void {

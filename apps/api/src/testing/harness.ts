@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { renderDeploymentPolicies, type Deployment } from '@thumbs/iam';
 import { createLogger, type Logger } from '@thumbs/runtime';
 import { WebSocket, type ClientOptions } from 'ws';
@@ -95,8 +97,19 @@ export function apiEnv(
     PODS_ENABLED: 'false',
     QUEUE_POLL_MS: '200',
     ADMIN_RATE_LIMIT: '1000',
+    READ_RATE_LIMIT: '100000',
     ...extra,
   };
+}
+
+/**
+ * A full garbage collection, so that heap figures measure what is still held, not what is merely unswept
+ * (`gc` exposed for this call, however the test runner started Node).
+ */
+export function collectGarbage(): number {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  return process.memoryUsage().heapUsed;
 }
 
 export const quietLogger = (): Logger =>

@@ -17,6 +17,8 @@ export interface HubOptions {
   maxLagMs?: number;
   /** More pending thumbnail changes than this are replaced by one fresh snapshot. */
   maxPendingThumbnails?: number;
+  /** A client that sends more requests than this while it is behind (not reading the answers) is closed. */
+  maxUnreadRequests?: number;
 }
 
 interface PendingThumbnails {
@@ -35,6 +37,8 @@ interface Client {
   behindSince: number | undefined;
   needsSnapshot: boolean;
   sendingSnapshot: boolean;
+  /** Requests received in a row while the client was behind. */
+  unreadRequests: number;
 }
 
 export interface HubStats {
@@ -50,8 +54,10 @@ function coalesceKey(message: ServerMessage): string {
 /**
  * Every open dashboard connection. Each update is serialized once and written to every client that keeps up;
  * a client whose socket buffer is full gets, when it drains, only the latest update of each kind (thumbnail
- * changes merged), so a slow client costs bounded memory and never delays the others. A client that stays
- * hopelessly behind is closed; it reconnects and starts again from a snapshot.
+ * changes merged), so a slow client costs bounded memory and never delays the others. Everything a client is
+ * sent (snapshot, updates, answers to its requests) takes that one path, and nothing is written past
+ * `closeBytes`: a client that stays hopelessly behind, or keeps asking without reading, is closed; it reconnects
+ * and starts again from a snapshot, which always goes out before any update.
  */
 export class WsHub {
   private readonly options: Required<HubOptions>;
@@ -68,6 +74,7 @@ export class WsHub {
       closeBytes: 16 * 1024 * 1024,
       maxLagMs: 30_000,
       maxPendingThumbnails: 2000,
+      maxUnreadRequests: 100,
       ...options,
     };
     this.unsubscribe = options.store.subscribe((message) => this.broadcast(message));
@@ -93,6 +100,7 @@ export class WsHub {
       behindSince: undefined,
       needsSnapshot: true,
       sendingSnapshot: false,
+      unreadRequests: 0,
     };
     this.clients.add(client);
     this.perIp.set(ip, this.countFrom(ip) + 1);
@@ -104,21 +112,11 @@ export class WsHub {
     void this.flush(client);
   }
 
-  /** Sends one update to every client: directly when it keeps up, else coalesced into its pending set. */
+  /** Sends one update to every client, serialized once. */
   broadcast(message: ServerMessage): void {
     let text: string | undefined;
-    for (const client of this.clients) {
-      if (
-        client.pending.size === 0 &&
-        !client.needsSnapshot &&
-        client.socket.bufferedAmount < this.options.highWaterBytes
-      ) {
-        text ??= JSON.stringify(message);
-        this.write(client, text);
-      } else {
-        this.enqueue(client, message);
-      }
-    }
+    const serialized = () => (text ??= JSON.stringify(message));
+    for (const client of this.clients) this.send(client, message, serialized);
   }
 
   close(): void {
@@ -139,11 +137,45 @@ export class WsHub {
     this.stats.clients = this.clients.size;
   }
 
+  /** Nothing waits to go out before the next message (no snapshot either), and the socket is draining. */
+  private keepsUp(client: Client): boolean {
+    return (
+      client.pending.size === 0 &&
+      !client.needsSnapshot &&
+      !client.sendingSnapshot &&
+      client.socket.bufferedAmount < this.options.highWaterBytes
+    );
+  }
+
+  /** The one way a message reaches a client: written now if it keeps up, else coalesced behind what waits. */
+  private send(client: Client, message: ServerMessage, serialized = () => JSON.stringify(message)): void {
+    if (this.keepsUp(client)) this.write(client, serialized());
+    else this.enqueue(client, message);
+  }
+
+  /** Writes `text`, unless that would take the client's unsent bytes past `closeBytes`: it is closed instead. */
   private write(client: Client, text: string): void {
     if (client.socket.readyState !== client.socket.OPEN) return;
+    const { bufferedAmount } = client.socket;
+    const { closeBytes } = this.options;
+    // At most 3 UTF-8 bytes per UTF-16 unit: the exact count (a scan of the text) only near the limit.
+    if (
+      bufferedAmount + text.length * 3 > closeBytes &&
+      bufferedAmount + Buffer.byteLength(text) > closeBytes
+    ) {
+      return this.closeSlow(client, 'closing a websocket client that cannot keep up');
+    }
     client.socket.send(text, (error) => {
       if (error) this.options.log.debug({ err: error.message }, 'websocket send failed');
     });
+  }
+
+  private closeSlow(client: Client, reason: string): void {
+    if (!this.clients.has(client)) return;
+    this.stats.slowClosed++;
+    this.options.log.info({ ip: client.ip, bufferedAmount: client.socket.bufferedAmount }, reason);
+    client.socket.terminate();
+    this.remove(client);
   }
 
   private enqueue(client: Client, message: ServerMessage): void {
@@ -183,19 +215,11 @@ export class WsHub {
   private flushAll(): void {
     const now = Date.now();
     for (const client of this.clients) {
-      const { bufferedAmount } = client.socket;
-      const lagging = client.behindSince !== undefined && now - client.behindSince > this.options.maxLagMs;
-      if (bufferedAmount > this.options.closeBytes || lagging) {
-        this.stats.slowClosed++;
-        this.options.log.info(
-          { ip: client.ip, bufferedAmount },
-          'closing a websocket client that cannot keep up',
-        );
-        client.socket.terminate();
-        this.remove(client);
-        continue;
+      if (client.behindSince !== undefined && now - client.behindSince > this.options.maxLagMs) {
+        this.closeSlow(client, 'closing a websocket client that stayed behind');
+      } else if (client.pending.size > 0 || client.needsSnapshot) {
+        void this.flush(client);
       }
-      if (client.pending.size > 0 || client.needsSnapshot) void this.flush(client);
     }
   }
 
@@ -216,7 +240,7 @@ export class WsHub {
       }
     }
     for (const [key, entry] of client.pending) {
-      if (client.socket.bufferedAmount >= this.options.highWaterBytes) return;
+      if (!this.clients.has(client) || client.socket.bufferedAmount >= this.options.highWaterBytes) return;
       client.pending.delete(key);
       const message: ServerMessage =
         entry.kind === 'message'
@@ -227,30 +251,27 @@ export class WsHub {
     if (client.pending.size === 0 && !client.needsSnapshot) client.behindSince = undefined;
   }
 
-  private reply(client: Client, message: ServerMessage): void {
-    if (client.pending.size === 0 && !client.needsSnapshot && !client.sendingSnapshot) {
-      this.write(client, JSON.stringify(message));
-    } else {
-      this.enqueue(client, message);
-    }
-  }
-
   private receive(client: Client, data: unknown, isBinary: boolean): void {
-    if (isBinary) return this.reply(client, { type: 'error', message: 'binary messages are not supported' });
+    // Answers to a client that is behind are coalesced; one that keeps asking anyway is not reading them.
+    client.unreadRequests = this.keepsUp(client) ? 0 : client.unreadRequests + 1;
+    if (client.unreadRequests > this.options.maxUnreadRequests) {
+      return this.closeSlow(client, 'closing a websocket client that sends requests without reading');
+    }
+    if (isBinary) return this.send(client, { type: 'error', message: 'binary messages are not supported' });
     let value: unknown;
     try {
       value = JSON.parse(String(data));
     } catch {
-      return this.reply(client, { type: 'error', message: 'message is not valid JSON' });
+      return this.send(client, { type: 'error', message: 'message is not valid JSON' });
     }
     if (!checkClientMessage.Check(value)) {
-      return this.reply(client, {
+      return this.send(client, {
         type: 'error',
         message: 'unknown message: expected {"type":"ping","id"?:string} or {"type":"resync"}',
       });
     }
     if (value.type === 'ping') {
-      this.reply(client, value.id === undefined ? { type: 'pong' } : { type: 'pong', id: value.id });
+      this.send(client, value.id === undefined ? { type: 'pong' } : { type: 'pong', id: value.id });
     } else {
       client.pending.clear();
       client.needsSnapshot = true;

@@ -32,7 +32,7 @@ beforeAll(async () => {
     dataDir,
     startApi: true,
     maxWorkers: 1,
-    childEnv: { ...slowProbe(dir, 3), READY_CACHE_MS: '0' },
+    childEnv: slowProbe(dir, 3),
     log: (level, message) => stackLog.push(`${level}: ${message}`),
   });
 });
@@ -65,7 +65,8 @@ it('rides out an S3 + SQS outage in the middle of a job and finishes the video a
 
   await env.stack.stopAws();
   const downAt = Date.now();
-  expect(await ready()).toBe(503);
+  // Readiness is this replica's own: an outage every replica shares keeps it in the load balancer, degraded.
+  expect(await ready()).toBe(200);
   const health = await fetch(`${env.stack.urls.api}/health`);
   expect(health.status).toBe(200);
   await until(

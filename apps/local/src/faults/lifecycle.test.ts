@@ -88,7 +88,7 @@ it('leaves nothing behind after a purge in the middle of a burst', async () => {
   await until(
     'the first video done',
     () => env.events.of('job.done'),
-    (done) => done.some((e) => sources.includes(e.source)),
+    (done) => done.some((e) => 'source' in e && sources.includes(e.source)),
     60_000,
   );
   const purge = await fetch(`${env.stack.urls.api}/api/purge`, {

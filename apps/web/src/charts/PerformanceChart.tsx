@@ -2,7 +2,7 @@
 
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatDuration } from '../lib/format.ts';
-import type { MetricSample } from '../lib/use-metric-history.ts';
+import type { MetricSample } from '../lib/history-view.ts';
 import { ChartLegend } from './ChartLegend.tsx';
 import { chartTheme, timeLabel } from './theme.ts';
 
@@ -41,7 +41,7 @@ export default function PerformanceChart({ samples }: { samples: MetricSample[] 
             contentStyle={chartTheme.tooltip}
             labelFormatter={(value) => timeLabel(Number(value))}
             formatter={(value, name) =>
-              name === 'Throughput'
+              name === 'Throughput' || name === 'Failed'
                 ? [`${Number(value).toFixed(1)} / min`, name]
                 : [formatDuration(Number(value)), name]
             }
@@ -54,6 +54,16 @@ export default function PerformanceChart({ samples }: { samples: MetricSample[] 
             name="Throughput"
             stroke={chartTheme.green}
             strokeWidth={2}
+            dot={false}
+            isAnimationActive={false}
+          />
+          <Line
+            yAxisId="rate"
+            type="monotone"
+            dataKey="failed"
+            name="Failed"
+            stroke={chartTheme.pink}
+            strokeWidth={1.5}
             dot={false}
             isAnimationActive={false}
           />
@@ -85,6 +95,7 @@ export default function PerformanceChart({ samples }: { samples: MetricSample[] 
       <ChartLegend
         items={[
           { label: 'Videos / min', color: chartTheme.green },
+          { label: 'Failed / min', color: chartTheme.pink },
           { label: 'Latency p50', color: chartTheme.amber },
           { label: 'Latency p95', color: chartTheme.red },
         ]}

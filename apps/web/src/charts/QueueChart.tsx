@@ -1,14 +1,17 @@
 'use client';
 
-import type { QueuePoint } from '@thumbs/model';
+import type { QueueSample } from '../lib/history-view.ts';
 import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { ChartLegend } from './ChartLegend.tsx';
 import { chartTheme, timeLabel } from './theme.ts';
 
-const WINDOW_MS = 5 * 60_000;
-
-export default function QueueChart({ history }: { history: QueuePoint[] }) {
-  const data = history.map((p) => ({ time: Date.parse(p.time), depth: p.depth, inFlight: p.inFlight }));
+export default function QueueChart({
+  samples: data,
+  windowMs,
+}: {
+  samples: QueueSample[];
+  windowMs: number;
+}) {
   const end = data.at(-1)?.time ?? Date.now();
   const busyPoints = data.filter((p) => p.depth + p.inFlight > 0).length;
   return (
@@ -30,7 +33,7 @@ export default function QueueChart({ history }: { history: QueuePoint[] }) {
             dataKey="time"
             type="number"
             scale="time"
-            domain={[end - WINDOW_MS, end]}
+            domain={[end - windowMs, end]}
             tickFormatter={timeLabel}
             stroke={chartTheme.axis}
             tick={{ fontSize: 11 }}

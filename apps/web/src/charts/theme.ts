@@ -4,6 +4,7 @@ export const chartTheme = {
   green: '#34d399',
   amber: '#fbbf24',
   red: '#f87171',
+  pink: '#f472b6',
   grid: '#1e2633',
   axis: '#7d8799',
   tooltip: {

@@ -64,6 +64,30 @@ const STATE: PipelineState = {
     pods: { ok: true, error: null, checkedAt: null },
   },
   backfill: { unprocessed: 2, queued: 2, sweptAt: T },
+  history: {
+    fine: {
+      slotMs: 5000,
+      capacity: 720,
+      start: T,
+      done: [1, 0],
+      failed: [0, 1],
+      latencyP50Ms: [1200, null],
+      latencyP95Ms: [2400, null],
+      depth: [3, 0],
+      inFlight: [1, 0],
+    },
+    coarse: {
+      slotMs: 60_000,
+      capacity: 1440,
+      start: T,
+      done: [1],
+      failed: [1],
+      latencyP50Ms: [1200],
+      latencyP95Ms: [2400],
+      depth: [0],
+      inFlight: [0],
+    },
+  },
   generatedAt: T,
 };
 
@@ -79,6 +103,11 @@ const VALID: ServerMessage[] = [
   { type: 'purged' },
   { type: 'removed', source: 'uploads/a.mp4' },
   { type: 'backfill', backfill: STATE.backfill },
+  {
+    type: 'history',
+    fine: [{ time: T, done: 2, failed: 0, latencyP50Ms: 900, latencyP95Ms: null, depth: 1, inFlight: 2 }],
+    coarse: [],
+  },
   { type: 'heartbeat', time: T },
   { type: 'pong' },
   { type: 'pong', id: 'p1' },

@@ -87,6 +87,27 @@ const metrics = shape({
 });
 const sourceStatus = shape({ ok: bool, error: orNull(str), checkedAt: orNull(str) });
 const sources = shape({ sqs: sourceStatus, s3: sourceStatus, pods: sourceStatus });
+const series = shape({
+  slotMs: count,
+  capacity: count,
+  start: str,
+  done: arrayOf(count),
+  failed: arrayOf(count),
+  latencyP50Ms: arrayOf(orNull(num)),
+  latencyP95Ms: arrayOf(orNull(num)),
+  depth: arrayOf(count),
+  inFlight: arrayOf(count),
+});
+const history = shape({ fine: series, coarse: series });
+const historyPoint = shape({
+  time: str,
+  done: count,
+  failed: count,
+  latencyP50Ms: orNull(num),
+  latencyP95Ms: orNull(num),
+  depth: count,
+  inFlight: count,
+});
 const backfill = shape({ unprocessed: orNull(count), queued: count, sweptAt: orNull(str) });
 const state = shape({
   metrics,
@@ -97,6 +118,7 @@ const state = shape({
   dlq: arrayOf(dlqEntry),
   sources,
   backfill,
+  history,
   generatedAt: str,
 });
 
@@ -112,6 +134,7 @@ const MESSAGES: Record<ServerMessage['type'], Guard> = {
   purged: () => true,
   removed: shape({ source: str }),
   backfill: shape({ backfill }),
+  history: shape({ fine: arrayOf(historyPoint), coarse: arrayOf(historyPoint) }),
   heartbeat: shape({ time: str }),
   pong: (v) => isObject(v) && (v.id === undefined || str(v.id)),
   error: shape({ message: str }),

@@ -1,4 +1,4 @@
-import type { Job, PipelineState, Thumbnail } from '@thumbs/model';
+import { emptySeries, type Job, type PipelineState, type Thumbnail } from '@thumbs/model';
 import { describe, expect, it } from 'vitest';
 import { applyMessage, MAX_JOBS, parseServerMessage } from './pipeline-state.ts';
 
@@ -32,6 +32,7 @@ function state(overrides: Partial<PipelineState> = {}): PipelineState {
       pods: { ok: true, error: null, checkedAt: T0 },
     },
     backfill: { unprocessed: null, queued: 0, sweptAt: null },
+    history: { fine: emptySeries(5000, 720), coarse: emptySeries(60_000, 1440) },
     generatedAt: T0,
     ...overrides,
   };
@@ -119,6 +120,14 @@ describe('applyMessage', () => {
     for (let i = 0; i < MAX_JOBS + 10; i++)
       s = applyMessage(s, { type: 'job', job: job(`uploads/${i}.mp4`, 'queued') });
     expect(s?.jobs).toHaveLength(MAX_JOBS);
+  });
+
+  it('puts history updates in their slots', () => {
+    const point = { done: 1, failed: 0, latencyP50Ms: 500, latencyP95Ms: 800, depth: 2, inFlight: 1 };
+    let s = applyMessage(state(), { type: 'history', fine: [{ time: T0, ...point }], coarse: [] });
+    s = applyMessage(s, { type: 'history', fine: [{ time: T0, ...point, done: 3 }], coarse: [] });
+    expect(s?.history.fine.done).toEqual([3]);
+    expect(s?.history.coarse.done).toEqual([]);
   });
 
   it("drops a deleted video's thumbnails, job and dead letter, and keeps the others'", () => {

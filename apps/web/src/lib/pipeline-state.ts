@@ -1,4 +1,4 @@
-import type { Job, PipelineState, ServerMessage } from '@thumbs/model';
+import { mergeHistoryPoints, type Job, type PipelineState, type ServerMessage } from '@thumbs/model';
 import { isServerMessage } from './message-guard.ts';
 
 /** How many recent jobs the dashboard keeps; older ones stay available from GET /api/jobs. */
@@ -40,6 +40,14 @@ export function applyMessage(state: PipelineState | null, msg: ServerMessage): P
       return { ...state, sources: msg.sources };
     case 'backfill':
       return { ...state, backfill: msg.backfill };
+    case 'history':
+      return {
+        ...state,
+        history: {
+          fine: mergeHistoryPoints(state.history.fine, msg.fine),
+          coarse: mergeHistoryPoints(state.history.coarse, msg.coarse),
+        },
+      };
     case 'purged':
       return { ...state, thumbnails: [], jobs: [] };
     case 'removed':
