@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import type { DlqEntry } from '@thumbs/model';
 import { LOCAL_DEPLOYMENT, renderDeploymentPolicies } from '@thumbs/iam';
 import { ffmpegPath } from '@thumbs/runtime';
 import { pino } from 'pino';
@@ -166,17 +167,16 @@ describe('upload to thumbnails, through a real worker', () => {
   it('shows a video that cannot be decoded in the DLQ with the worker error, and redrives it', async () => {
     const key = await upload('broken.mp4', 'video/mp4', Buffer.from('this is not a video at all'));
     const entry = await waitFor(
-      async () =>
-        ((await api.app.inject('/api/dlq')).json() as { source: string; error: string | null }[]).find(
-          (d) => d.source === key,
-        ),
+      async () => ((await api.app.inject('/api/dlq')).json() as DlqEntry[]).find((d) => d.source === key),
       60_000,
       'the broken video in the DLQ',
     );
     expect(entry.error).toEqual(expect.any(String));
     expect(entry.error).not.toMatch(/X-Amz-|https?:\/\//);
     const job = (await api.app.inject('/api/jobs')).json().find((j: { source: string }) => j.source === key);
-    expect(job).toMatchObject({ status: 'failed', attempts: 3 });
+    // No retry can make text a video: the worker dead-letters it at its first attempt, with the kind.
+    expect(job).toMatchObject({ status: 'failed', attempts: 1, errorKind: 'not-a-video' });
+    expect(entry).toMatchObject({ receiveCount: 1, errorKind: 'not-a-video' });
     const redrive = await api.app.inject({ method: 'POST', url: '/api/dlq/redrive', headers: auth });
     expect(redrive.json().moved).toBeGreaterThanOrEqual(1);
   });
