@@ -27,7 +27,7 @@ import { sampleUsage, type Usage } from './usage-sampler.ts';
 const DEPLOYMENT = LOCAL_DEPLOYMENT;
 const BUCKET = DEPLOYMENT.bucketName;
 
-interface Run extends Usage {
+export interface Run extends Usage {
   method: 'ours' | 'seed';
   ms: number;
   bytesRead: number;
@@ -54,7 +54,7 @@ const JOB = join(import.meta.dirname, 'worker-job.ts');
  * Runs one method on one video in its own process, signing as the worker role (temporary credentials in its
  * environment, as a pod's SDK holds them); its memory and scratch disk are sampled meanwhile.
  */
-async function measure(
+export async function measure(
   method: Run['method'],
   scratch: string,
   proxy: CountingProxy,
@@ -90,6 +90,54 @@ async function measure(
   return { method, ms, ...usage, bytesRead: reads.bytes, requests: reads.requests };
 }
 
+export interface BenchStorage {
+  proxy: CountingProxy;
+  authority: IdentityAuthority;
+  /** Puts the input into the bucket; gives its key. */
+  upload(input: Input): Promise<string>;
+}
+
+/** The local S3 (the emulator behind the counting proxy) with the bench's bucket, for the time of `work`. */
+export async function withBenchStorage(
+  ctx: BenchContext,
+  work: (storage: BenchStorage) => Promise<void>,
+): Promise<void> {
+  const emulator = await startAwsEmulator({
+    dataDir: join(ctx.scratchDir, 'worker-aws'),
+    port: 0,
+    region: REGION,
+    deployment: DEPLOYMENT,
+    enforce: enforcementFromEnv(),
+    sessionSeconds: 3600,
+    log: silentLog,
+  });
+  const proxy = await startCountingProxy(emulator.endpoint);
+  // The bench's own set-up (the bucket, the uploads) is the operator's: the deploy role, as Terraform's.
+  const s3 = new S3Client({
+    endpoint: emulator.endpoint,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: roleCredentials(emulator.authority, 'deployer', 3600, DEPLOYMENT),
+  });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await work({
+      proxy,
+      authority: emulator.authority,
+      upload: async (input) => {
+        const key = `uploads/${input.name}`;
+        ctx.say(`worker: uploading ${input.name} (${(input.bytes / MB).toFixed(0)} MB) to the local S3 …`);
+        await putObject(s3, BUCKET, key, readFileSync(input.path));
+        return key;
+      },
+    });
+  } finally {
+    s3.destroy();
+    await proxy.close();
+    await emulator.stop();
+  }
+}
+
 export async function benchWorker(ctx: BenchContext): Promise<Figure[]> {
   const { say } = ctx;
   const inputs = [
@@ -116,36 +164,16 @@ export async function benchWorker(ctx: BenchContext): Promise<Figure[]> {
         ]),
   ];
 
-  const emulator = await startAwsEmulator({
-    dataDir: join(ctx.scratchDir, 'worker-aws'),
-    port: 0,
-    region: REGION,
-    deployment: DEPLOYMENT,
-    enforce: enforcementFromEnv(),
-    sessionSeconds: 3600,
-    log: silentLog,
-  });
-  const proxy = await startCountingProxy(emulator.endpoint);
-  // The bench's own set-up (the bucket, the uploads) is the operator's: the deploy role, as Terraform's.
-  const s3 = new S3Client({
-    endpoint: emulator.endpoint,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: roleCredentials(emulator.authority, 'deployer', 3600, DEPLOYMENT),
-  });
   const results: Record<string, InputResult> = {};
-  try {
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await withBenchStorage(ctx, async ({ proxy, authority, upload }) => {
     for (const { id, input } of inputs) {
-      const key = `uploads/${input.name}`;
-      say(`worker: uploading ${input.name} (${(input.bytes / MB).toFixed(0)} MB) to the local S3 …`);
-      await putObject(s3, BUCKET, key, readFileSync(input.path));
+      const key = await upload(input);
       const result: InputResult = { input, ours: [], seed: [] };
       // The extra variants are there to show a trend, once each, to keep the whole bench under ~25 minutes.
       const repetitions = ctx.quick ? 1 : (({ clip60: 3, large: 2 } as Record<string, number>)[id] ?? 1);
       const run = async (method: Run['method']) => {
         const scratch = join(ctx.scratchDir, `worker-${method}`);
-        const measured = await measure(method, scratch, proxy, emulator.authority, key);
+        const measured = await measure(method, scratch, proxy, authority, key);
         result[method].push(measured);
         return measured;
       };
@@ -162,11 +190,7 @@ export async function benchWorker(ctx: BenchContext): Promise<Figure[]> {
       }
       results[id] = result;
     }
-  } finally {
-    s3.destroy();
-    await proxy.close();
-    await emulator.stop();
-  }
+  });
   ctx.details.worker = Object.fromEntries(
     Object.entries(results).map(([id, r]) => [id, { input: r.input, ours: r.ours, seed: r.seed }]),
   );

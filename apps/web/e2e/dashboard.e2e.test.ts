@@ -119,6 +119,26 @@ describe('dashboard against the real local stack', () => {
     expect(loaded).toEqual([true, true, true]);
   });
 
+  it("shows the API's throughput history after a reload, over 5 min, 1 h and 24 h", async () => {
+    await page.reload();
+    await expectText(badge(), 'LIVE');
+    const chart = page.getByTestId('performance-chart');
+    for (const range of ['5m', '1h', '24h']) {
+      await page.getByTestId('performance').getByTestId(`range-${range}`).click();
+      await expectAttribute(
+        page.getByTestId('performance').getByTestId(`range-${range}`),
+        'aria-pressed',
+        'true',
+      );
+      // The videos finished before the reload are on the chart: the history is the server's, not the page's.
+      await expect
+        .poll(async () => Number(await chart.getAttribute('data-active-points')))
+        .toBeGreaterThan(0);
+    }
+    await page.getByTestId('performance').getByTestId('range-5m').click();
+    expect(await page.getByTestId('backfill-summary').innerText()).toMatch(/backfill sweep|Last sweep/);
+  });
+
   it('filters the gallery by frame position and opens a larger view', async () => {
     const videos = await page.locator('[data-testid=gallery-video]').count();
     expect(videos).toBeGreaterThanOrEqual(8);

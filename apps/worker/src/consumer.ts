@@ -2,17 +2,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { parseQueueMessage } from '@thumbs/model';
+import { isRemovalEvent, parseQueueMessage } from '@thumbs/model';
 import type { Logger } from '@thumbs/runtime';
 import { runJob, type JobOutcome, type JobSettings } from './job.ts';
+import { removeVideo } from './remove-video.ts';
 import { setVisibility, startHeartbeat } from './visibility.ts';
 
 export interface ConsumerSettings {
   sqs: SQSClient;
   resolveQueueUrl: () => Promise<string>;
+  /** The dead-letter queue, where the worker moves a message that no retry can make succeed. */
+  resolveDlqUrl: () => Promise<string>;
   waitSeconds: number;
   visibilityTimeoutSeconds: number;
   failureBackoffSeconds: number;
@@ -90,6 +94,23 @@ export function createConsumer(settings: ConsumerSettings): Consumer {
     }
   }
 
+  /**
+   * Moves the message to the DLQ at once (the body as it came, for a redrive), instead of receiving it
+   * maxReceiveCount times. When that fails, the message takes the ordinary path there after its back-off.
+   */
+  async function deadLetter(url: string, message: Message, messageLog: Logger): Promise<void> {
+    try {
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: await settings.resolveDlqUrl(), MessageBody: message.Body ?? '' }),
+      );
+    } catch (error) {
+      messageLog.error({ err: error }, 'could not move the message to the DLQ; it will be retried');
+      return makeVisible(url, message, settings.failureBackoffSeconds, messageLog);
+    }
+    messageLog.warn('no retry can fix this video: moved the message to the DLQ');
+    return remove(url, message, messageLog);
+  }
+
   async function handle(url: string, message: Message): Promise<void> {
     const attempt = Number(message.Attributes?.ApproximateReceiveCount ?? 1) || 1;
     const messageLog = log.child({ messageId: message.MessageId, attempt });
@@ -116,7 +137,11 @@ export function createConsumer(settings: ConsumerSettings): Consumer {
     const outcomes: JobOutcome[] = [];
     try {
       for (const object of parsed.objects)
-        outcomes.push(await runJob(settings.job, object, attempt, working.signal));
+        outcomes.push(
+          isRemovalEvent(object.eventName)
+            ? await removeVideo(settings.job, object)
+            : await runJob(settings.job, object, attempt, working.signal),
+        );
     } catch (error) {
       await heartbeat.stop();
       messageLog.warn({ err: error }, 'job interrupted by shutdown; releasing the message');
@@ -126,6 +151,8 @@ export function createConsumer(settings: ConsumerSettings): Consumer {
     if (outcomes.includes('failed')) {
       return makeVisible(url, message, settings.failureBackoffSeconds, messageLog);
     }
+    if (outcomes.includes('retry')) return makeVisible(url, message, 0, messageLog);
+    if (outcomes.includes('unrecoverable')) return deadLetter(url, message, messageLog);
     return remove(url, message, messageLog);
   }
 

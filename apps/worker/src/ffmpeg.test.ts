@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAMES } from '@thumbs/model';
-import { extractFrames, MediaError, probeVideo, seekTimes } from './ffmpeg.ts';
+import { extractFrames, probeVideo, seekTimes } from './ffmpeg.ts';
+import { JobError, UnrecoverableError } from './failure.ts';
 import { decodeGray, makeAudioOnly, makeNumberedClip, readFrameNumber } from './testing/clips.ts';
 
 let dir: string;
@@ -14,7 +15,7 @@ async function thumbnailsOf(input: string) {
   const probe = await probeVideo(input, media(input));
   const times = seekTimes(probe, fractions);
   const outputs = ['a', 'b', 'c'].map((n) => join(dir, `${n}-${Date.now()}.jpg`));
-  await extractFrames(input, times, outputs, { ...media(input), unindexed: !probe.indexed });
+  await extractFrames(input, times, outputs, { ...media(input), probe });
   return { probe, times, images: await Promise.all(outputs.map(decodeGray)) };
 }
 
@@ -102,16 +103,17 @@ describe('unreadable media', () => {
   it('reports a file without a video stream', async () => {
     const audio = join(dir, 'audio.m4a');
     await makeAudioOnly(audio);
-    await expect(probeVideo(audio, media('uploads/audio.mp4'))).rejects.toThrow(
-      new MediaError('no video stream in uploads/audio.mp4'),
-    );
+    const error = await probeVideo(audio, media('uploads/audio.mp4')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error).toMatchObject({ kind: 'no-video-stream', message: 'no video stream in uploads/audio.mp4' });
   });
 
   it('reports a corrupt file by name, not by its (secret-bearing) path', async () => {
     const corrupt = join(dir, 'corrupt.mp4');
     await writeFile(corrupt, Buffer.from('this is not a video at all'.repeat(100)));
     const error = await probeVideo(corrupt, media('uploads/corrupt.mp4')).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MediaError);
+    expect(error).toBeInstanceOf(JobError);
+    expect((error as JobError).kind).toBe('not-a-video');
     expect((error as Error).message).toMatch(/^ffprobe could not read uploads\/corrupt\.mp4: /);
     expect((error as Error).message).not.toContain(dir);
   });

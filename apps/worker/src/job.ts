@@ -2,7 +2,14 @@ import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import { failureKey, type FailureRecord, type ObjectRef } from '@thumbs/model';
 import type { Logger } from '@thumbs/runtime';
 import type { PublishEvent } from './events.ts';
-import { existingThumbnails, headSource, makeThumbnails, type ThumbnailSettings } from './process-video.ts';
+import { classifyFailure } from './failure.ts';
+import {
+  existingThumbnails,
+  headSource,
+  makeThumbnails,
+  SourceChangedError,
+  type ThumbnailSettings,
+} from './process-video.ts';
 import type { RelayStats } from './range-relay.ts';
 
 export interface JobSettings {
@@ -17,12 +24,13 @@ export interface JobSettings {
   log: Logger;
 }
 
-/** done: thumbnails stored; failed: may succeed on a retry; gone: the source was deleted, nothing to do. */
-export type JobOutcome = 'done' | 'failed' | 'gone';
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+/**
+ * done: thumbnails stored; failed: may succeed on a retry; unrecoverable: no retry can succeed (to the DLQ
+ * now); gone: the source was deleted, nothing to do; superseded: the source was overwritten, and the new
+ * version's own message makes its thumbnails; retry: overwritten after this job stored thumbnails of the
+ * old version, so a prompt retry must make the new version's.
+ */
+export type JobOutcome = 'done' | 'failed' | 'unrecoverable' | 'gone' | 'superseded' | 'retry';
 
 function isoTime(value: string | undefined): string | undefined {
   const time = value === undefined ? NaN : Date.parse(value);
@@ -77,22 +85,21 @@ export async function runJob(
     return 'done';
   } catch (error) {
     if (signal?.aborted) throw error;
-    const message = errorMessage(error);
-    const final = attempt >= settings.maxReceiveCount;
-    log.error({ err: error, final }, `job failed: ${message}`);
+    if (error instanceof SourceChangedError) {
+      log.info({ written: error.written }, error.message);
+      return error.written ? 'retry' : 'superseded';
+    }
+    const { kind, message, unrecoverable } = classifyFailure(error);
+    const final = unrecoverable || attempt >= settings.maxReceiveCount;
+    log.error({ err: error, kind, final }, `job failed: ${message}`);
+    const time = new Date().toISOString();
     await recordFailure(
       settings,
-      { source: ref.key, error: message, attempt, worker: settings.worker, time: new Date().toISOString() },
+      { source: ref.key, kind, error: message, attempt, worker: settings.worker, time },
       log,
     );
-    await settings.publish({
-      type: 'job.failed',
-      ...common,
-      error: message,
-      final,
-      time: new Date().toISOString(),
-    });
-    return 'failed';
+    await settings.publish({ type: 'job.failed', ...common, error: message, kind, final, time });
+    return unrecoverable ? 'unrecoverable' : 'failed';
   }
 }
 

@@ -5,7 +5,9 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } 
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { FRAMES, thumbnailKey, type FrameLabel } from '@thumbs/model';
 import { signingWindowSeconds } from '@thumbs/runtime';
-import { extractFrames, probeVideo, seekTimes } from './ffmpeg.ts';
+import { extractFrames, frameSeekTimes, probeVideo } from './ffmpeg.ts';
+import { jobError } from './failure.ts';
+import type { MediaLimits } from './media-tool.ts';
 import { openRangeRelay, type RangeRelayOptions, type RelayStats } from './range-relay.ts';
 
 export interface ThumbnailRef {
@@ -30,12 +32,37 @@ export interface ThumbnailSettings {
   thumbnailPrefix: string;
   maxWidth: number;
   quality: number;
+  /** Wall time of all the media work of one job. */
   timeoutMs: number;
+  limits?: Partial<MediaLimits>;
   /**
    * How ffmpeg reads the source: through a loopback relay that fetches bounded windows (the default), or
    * `false` to hand ffmpeg the presigned URL itself (its open-ended ranges fetch far past what it decodes).
    */
   rangeRelay?: RangeRelayOptions | false;
+}
+
+/**
+ * The source was overwritten while this job worked on an older version. `written`: this job's thumbnails
+ * were stored before it noticed, so they may cover the new version's and the message must be retried.
+ */
+export class SourceChangedError extends Error {
+  override name = 'SourceChangedError';
+  readonly written: boolean;
+  constructor(source: SourceObject, written: boolean) {
+    super(`s3://${source.bucket}/${source.key} changed while version ${source.eTag} was being processed`);
+    this.written = written;
+  }
+}
+
+/** Throws SourceChangedError unless the source is still the version that was processed. */
+async function ensureCurrent(
+  settings: ThumbnailSettings,
+  source: SourceObject,
+  written: boolean,
+): Promise<void> {
+  const now = await headSource(settings.s3, source.bucket, source.key);
+  if (now?.eTag !== source.eTag) throw new SourceChangedError(source, written);
 }
 
 function httpStatus(error: unknown): number | undefined {
@@ -53,9 +80,13 @@ function isNotFound(error: unknown): boolean {
 function headFailed(error: unknown, bucket: string, key: string): Error {
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const status = httpStatus(error);
-  return new Error(`could not HEAD s3://${bucket}/${key}: ${status ? `HTTP ${status} ` : ''}(${reason})`, {
-    cause: error,
-  });
+  return jobError(
+    'storage',
+    `could not HEAD s3://${bucket}/${key}: ${status ? `HTTP ${status} ` : ''}(${reason})`,
+    {
+      cause: error,
+    },
+  );
 }
 
 function unquote(eTag: string | undefined): string {
@@ -104,11 +135,6 @@ export async function existingThumbnails(
 }
 
 /**
- * Probes the video through a presigned URL and extracts the three frames without downloading the file,
- * then stores them. Nothing is stored unless all three frames were extracted. `onSourceRead` learns how
- * much of the source the relay fetched (not called without the relay).
- */
-/**
  * The source's presigned GET, re-signed once 5/6 of its life is gone. Its life is bounded by the credentials
  * that sign it (under IRSA an STS session can have only minutes left), so a long job read through the range
  * relay never meets an expired URL; ffmpeg reading the URL itself (no relay) gets one URL for the whole job.
@@ -127,6 +153,12 @@ function presignedSource(s3: S3Client, source: SourceObject, wantedSeconds: numb
   };
 }
 
+/**
+ * Probes the video through a presigned URL and extracts the three frames without downloading the file,
+ * then stores them. Nothing is stored unless all three frames were extracted, or once the source is
+ * another version than `source` (checked before the uploads, and again after them). `onSourceRead`
+ * learns how much of the source the relay fetched (not called without the relay).
+ */
 export async function makeThumbnails(
   settings: ThumbnailSettings,
   source: SourceObject,
@@ -141,31 +173,43 @@ export async function makeThumbnails(
   const relay =
     settings.rangeRelay === false
       ? undefined
-      : await openRangeRelay(sourceUrl, source.key, settings.rangeRelay);
+      : await openRangeRelay(sourceUrl, source.key, { ...settings.rangeRelay, eTag: source.eTag });
   const input = relay?.url ?? (await sourceUrl());
   const dir = await mkdtemp(join(tmpdir(), 'thumbs-'));
   try {
-    const media = { name: source.key, signal, timeoutMs: settings.timeoutMs };
-    const probe = await probeVideo(input, media);
-    const times = seekTimes(
-      probe,
-      FRAMES.map((f) => f.fraction),
-    );
+    const media = {
+      name: source.key,
+      signal,
+      timeoutMs: settings.timeoutMs,
+      deadline: Date.now() + settings.timeoutMs,
+      limits: settings.limits,
+    };
     const files = FRAMES.map((frame) => join(dir, `${frame.slug}.jpg`));
-    await extractFrames(input, times, files, {
-      ...media,
-      maxWidth: settings.maxWidth,
-      quality: settings.quality,
-      unindexed: !probe.indexed,
-    });
+    try {
+      const probe = await probeVideo(input, media);
+      const fractions = FRAMES.map((f) => f.fraction);
+      const times = await frameSeekTimes(input, probe, fractions, media);
+      await extractFrames(input, times, files, {
+        ...media,
+        maxWidth: settings.maxWidth,
+        quality: settings.quality,
+        probe,
+      });
+    } catch (error) {
+      if (relay?.superseded()) throw new SourceChangedError(source, false);
+      throw error;
+    }
     if (relay) onSourceRead?.(relay.stats());
     const images = await Promise.all(files.map((file) => readFile(file)));
     signal?.throwIfAborted();
-    return await Promise.all(
+    await ensureCurrent(settings, source, false);
+    const refs = await Promise.all(
       FRAMES.map((frame, index) =>
         uploadThumbnail(settings, source, frame, images[index] ?? Buffer.alloc(0)),
       ),
     );
+    await ensureCurrent(settings, source, true);
+    return refs;
   } finally {
     await relay?.close();
     await rm(dir, { recursive: true, force: true });
@@ -191,7 +235,9 @@ async function uploadThumbnail(
     );
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new Error(`could not upload ${key} to bucket ${settings.bucket}: ${reason}`, { cause: error });
+    throw jobError('storage', `could not upload ${key} to bucket ${settings.bucket}: ${reason}`, {
+      cause: error,
+    });
   }
   return { key, frame: frame.label, size: image.length };
 }

@@ -7,7 +7,8 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ffmpegPath } from '@thumbs/runtime';
-import { MediaError, networkInputOptions, probeVideo } from './ffmpeg.ts';
+import { JobError } from './failure.ts';
+import { inputOptions, probeVideo } from './ffmpeg.ts';
 import { openRangeRelay, parseRange, type RangeRelay, type RangeRelayOptions } from './range-relay.ts';
 import { makeTestClip } from './testing/clips.ts';
 import { startCountingProxy, type CountingProxy } from './testing/counting-proxy.ts';
@@ -217,7 +218,7 @@ describe('ffmpeg through the relay', () => {
     const decode = async (input: string) =>
       (
         await run(ffmpegPath(), [
-          ...['-v', 'error', ...networkInputOptions(input), '-i', input],
+          ...['-v', 'error', ...inputOptions(input), '-i', input],
           ...['-map', '0:v', '-f', 'framemd5', '-'],
         ])
       ).stdout;
@@ -233,7 +234,8 @@ describe('ffmpeg through the relay', () => {
     const error = await probeVideo(relay.url, { name: 'uploads/gone.mp4', timeoutMs: 30_000 }).catch(
       (e: unknown) => e,
     );
-    expect(error).toBeInstanceOf(MediaError);
+    expect(error).toMatchObject({ kind: 'storage' });
+    expect(error).toBeInstanceOf(JobError);
     expect((error as Error).message).toMatch(/^ffprobe could not read uploads\/gone\.mp4: .*404 Not Found/);
     expect((error as Error).message).not.toContain(new URL(relay.url).pathname);
   });

@@ -14,6 +14,11 @@ export interface RangeRelayOptions {
   maxWindow?: number;
   /** Bytes of fetched windows kept to answer later reads of the same ranges (0: none). */
   cacheBytes?: number;
+  /**
+   * The ETag (unquoted) of the version the worker HEADed: an answer of any other version is refused with
+   * 412, so ffmpeg reads one version only and no window of another joins the cache.
+   */
+  eTag?: string;
 }
 
 export interface RelayStats {
@@ -29,6 +34,8 @@ export interface RangeRelay {
   /** http://127.0.0.1:<port>/<token>/<file name>: what ffmpeg and ffprobe read instead of the source URL. */
   url: string;
   stats(): RelayStats;
+  /** True once storage answered with another version than `eTag`: the object was overwritten meanwhile. */
+  superseded(): boolean;
   close(): Promise<void>;
 }
 
@@ -75,6 +82,7 @@ export async function openRangeRelay(
   const cache = createWindowCache(cacheBytes);
   /** The source's size and type, known from its first answer (before that, nothing is cached). */
   let known: { total: number; type: string } | undefined;
+  let superseded = false;
   /** Where each recent window ended → the window for a read that continues from there. */
   const nextWindows = new Map<number, number>();
 
@@ -89,10 +97,22 @@ export async function openRangeRelay(
     if (nextWindows.size > REMEMBERED_READS) nextWindows.delete(nextWindows.keys().next().value ?? end);
   }
 
+  /**
+   * A ranged GET of the source. An answer from another version than the one probed comes back as 412, the
+   * answer S3 gives to If-Match: its ETag is checked here rather than sent, since S3 puts it on every answer
+   * and a conditional GET would miss the local emulator's fast path for ranges.
+   */
   async function fetchRange(range: string, signal: AbortSignal): Promise<Response> {
     stats.requests++;
     const url = typeof source === 'string' ? source : await source();
-    return fetch(url, { headers: { range }, signal });
+    const answer = await fetch(url, { headers: { range }, signal });
+    const eTag = answer.headers.get('etag')?.replace(/"/g, '');
+    if (answer.status === 412 || (options.eTag && answer.ok && eTag !== options.eTag)) {
+      superseded = true;
+      await answer.body?.cancel();
+      return new Response('the source changed', { status: 412 });
+    }
+    return answer;
   }
 
   async function relay(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -178,6 +198,7 @@ export async function openRangeRelay(
   return {
     url: `http://127.0.0.1:${port}${path}`,
     stats: () => ({ ...stats }),
+    superseded: () => superseded,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -29,9 +29,10 @@ const VISIBILITY_SECONDS = 3;
 beforeAll(async () => {
   testbed = await startTestbed('worker-visibility-');
   ({ server, dir } = testbed);
-  // Slow storage: every read of the video (a presigned GET) waits 2 s, so the job outlasts the timeout.
+  // Slow storage: every read of the video (a presigned GET) waits 3 s, so the job outlasts the timeout
+  // even though the three frames are read at once.
   proxy = await startCountingProxy(testbed.local.endpoint, {
-    delayMs: (r) => (r.method === 'GET' && r.path.includes('X-Amz-Signature=') ? 2000 : 0),
+    delayMs: (r) => (r.method === 'GET' && r.path.includes('X-Amz-Signature=') ? 3000 : 0),
   });
 });
 

@@ -155,7 +155,7 @@ describe('worker', () => {
     expect(second.LastModified).toEqual(first.LastModified);
   });
 
-  it('records failures, retries quickly and lets bad videos reach the DLQ while good ones flow', async () => {
+  it('moves files no retry can fix to the DLQ at their first attempt, with kind and message, while good ones flow', async () => {
     const pipeline = newPipeline();
     const corrupt = join(dir, 'corrupt.mp4');
     await writeFile(corrupt, Buffer.from('definitely not a video '.repeat(200)));
@@ -167,21 +167,18 @@ describe('worker', () => {
     startWorker(pipeline);
 
     await waitFor(async () => queueMessages(server, pipeline.dlq).length === 2);
-    expect(queueMessages(server, pipeline.queue)).toEqual([]);
+    await waitFor(async () => queueMessages(server, pipeline.queue).length === 0);
     expect(doneSources(pipeline)).toEqual(['uploads/good.mp4']);
     const dead = queueMessages(server, pipeline.dlq).map((m) => JSON.parse(m.body).Records[0].s3.object.key);
     expect(dead.sort()).toEqual(['uploads/audio-only.mp4', 'uploads/corrupt.mp4']);
 
     const failed = publishedEvents(server, pipeline).flatMap((e) => (e.type === 'job.failed' ? [e] : []));
     const audioFailures = failed.filter((e) => e.source === 'uploads/audio-only.mp4');
-    expect(audioFailures.map((e) => [e.attempt, e.final])).toEqual([
-      [1, false],
-      [2, false],
-      [3, true],
-    ]);
+    expect(audioFailures.map((e) => [e.attempt, e.final, e.kind])).toEqual([[1, true, 'no-video-stream']]);
     expect(audioFailures[0]?.error).toBe('no video stream in uploads/audio-only.mp4');
     const corruptFailure = failed.find((e) => e.source === 'uploads/corrupt.mp4');
     expect(corruptFailure?.error).toMatch(/^ffprobe could not read uploads\/corrupt\.mp4: /);
+    expect(corruptFailure).toMatchObject({ attempt: 1, final: true, kind: 'not-a-video' });
     expect(corruptFailure?.error).not.toContain('X-Amz-Signature');
 
     const record = await deployer(pipeline).send(
@@ -190,8 +187,9 @@ describe('worker', () => {
     const failure = JSON.parse(await record.Body!.transformToString()) as FailureRecord;
     expect(failure).toMatchObject({
       source: 'uploads/audio-only.mp4',
+      kind: 'no-video-stream',
       error: 'no video stream in uploads/audio-only.mp4',
-      attempt: 3,
+      attempt: 1,
       worker: 'test-worker',
     });
     expect(await listKeys(pipeline, 'thumbnails/')).toEqual(thumbnailKeys('uploads/good.mp4').sort());
@@ -253,5 +251,97 @@ describe('worker', () => {
       (e) => 'source' in e && e.source === 'uploads/deleted-before-processing.mp4',
     );
     expect(gone).toMatchObject({ type: 'job.failed', final: true });
+  });
+});
+
+describe('a source overwritten while it is processed', () => {
+  /** A worker whose S3 calls run `hook` once, after the first call that `when` picks. */
+  function startHookedWorker(
+    pipeline: Pipeline,
+    when: (command: object) => boolean,
+    hook: () => Promise<void>,
+  ): void {
+    const clients = local.clients('worker', pipeline.deployment);
+    const s3 = clients.s3 as unknown as { send: (command: object) => Promise<unknown> };
+    const send = s3.send.bind(s3);
+    let fired = false;
+    s3.send = async (command) => {
+      const result = await send(command);
+      if (!fired && when(command)) {
+        fired = true;
+        await hook();
+      }
+      return result;
+    };
+    const worker = createWorker(loadWorkerConfig(workerEnv(local, pipeline)), clients, log);
+    workers.push(worker);
+    void worker.run();
+  }
+
+  const isCommand = (command: object, name: string, key: string): boolean =>
+    command.constructor.name === name &&
+    !!(command as { input?: { Key?: string } }).input?.Key?.startsWith(key);
+
+  async function thumbnailVersions(pipeline: Pipeline, source: string): Promise<(string | undefined)[]> {
+    return Promise.all(
+      thumbnailKeys(source).map(async (key) => {
+        const head = await deployer(pipeline).send(
+          new HeadObjectCommand({ Bucket: pipeline.bucket, Key: key }),
+        );
+        return head.Metadata?.['source-etag'];
+      }),
+    );
+  }
+
+  async function overwrite(pipeline: Pipeline, key: string, file: string): Promise<string> {
+    const put = await deployer(pipeline).send(
+      new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: await readFile(file) }),
+    );
+    return (put.ETag ?? '').replace(/"/g, '');
+  }
+
+  it('reads one version only, and leaves the thumbnails to the new version when it changes mid-read', async () => {
+    const pipeline = newPipeline();
+    const before = await clip('v1.mp4', (path) => makeNumberedClip(path, { seconds: 1 }));
+    const after = await clip('v2.mp4', (path) => makeNumberedClip(path, { seconds: 2 }));
+    await upload(pipeline, 'uploads/changing.mp4', before);
+    let newETag = '';
+    // Overwritten right after the worker HEADs the first version: every read of it then meets the second.
+    startHookedWorker(
+      pipeline,
+      (command) => isCommand(command, 'HeadObjectCommand', 'uploads/changing.mp4'),
+      async () => {
+        newETag = await overwrite(pipeline, 'uploads/changing.mp4', after);
+        queueS3Event(server, pipeline, { key: 'uploads/changing.mp4', size: 1, eTag: newETag });
+      },
+    );
+    await waitFor(async () => doneSources(pipeline).length === 1);
+    await waitFor(async () => queueMessages(server, pipeline.queue).length === 0);
+    expect(await thumbnailVersions(pipeline, 'uploads/changing.mp4')).toEqual([newETag, newETag, newETag]);
+    // Only the new version's job finished: the old one stopped at its first read of the new bytes.
+    expect(doneSources(pipeline)).toEqual(['uploads/changing.mp4']);
+    expect(queueMessages(server, pipeline.dlq)).toEqual([]);
+    expect(publishedEvents(server, pipeline).filter((e) => e.type === 'job.failed')).toEqual([]);
+  });
+
+  it('retries at once when it changed after the old thumbnails were stored, so none of them remain', async () => {
+    const pipeline = newPipeline();
+    const before = await clip('w1.mp4', (path) => makeNumberedClip(path, { seconds: 1 }));
+    const after = await clip('w2.mp4', (path) => makeNumberedClip(path, { seconds: 2 }));
+    await upload(pipeline, 'uploads/late.mp4', before);
+    let newETag = '';
+    // The new version's own message is not even needed: the old one's retry makes its thumbnails.
+    startHookedWorker(
+      pipeline,
+      (command) => isCommand(command, 'PutObjectCommand', 'thumbnails/'),
+      async () => {
+        newETag = await overwrite(pipeline, 'uploads/late.mp4', after);
+      },
+    );
+    await waitFor(async () => doneSources(pipeline).length === 1);
+    await waitFor(async () => queueMessages(server, pipeline.queue).length === 0);
+    expect(await thumbnailVersions(pipeline, 'uploads/late.mp4')).toEqual([newETag, newETag, newETag]);
+    const started = publishedEvents(server, pipeline).filter((e) => e.type === 'job.started');
+    expect(started.map((e) => e.type === 'job.started' && e.attempt)).toEqual([1, 2]);
   });
 });

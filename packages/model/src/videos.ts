@@ -27,6 +27,26 @@ const CONTENT_TYPES: Record<VideoExtension, string> = {
   '.3gp': 'video/3gpp',
 };
 
+/** The ffmpeg demuxer that reads each supported container (by ffmpeg's short name). */
+const DEMUXERS: Record<VideoExtension, string> = {
+  '.mp4': 'mov',
+  '.mov': 'mov',
+  '.mkv': 'matroska',
+  '.avi': 'avi',
+  '.webm': 'matroska',
+  '.wmv': 'asf',
+  '.flv': 'flv',
+  '.m4v': 'mov',
+  '.ts': 'mpegts',
+  '.3gp': 'mov',
+};
+
+/**
+ * The only demuxers the worker lets ffmpeg use: those of the supported containers. Whatever an upload is
+ * named, a playlist, concat list or image sequence (demuxers that open further URLs or files) is refused.
+ */
+export const VIDEO_DEMUXERS: readonly string[] = [...new Set(Object.values(DEMUXERS))];
+
 export function videoExtension(name: string): VideoExtension | undefined {
   const lower = name.toLowerCase();
   return VIDEO_EXTENSIONS.find((ext) => lower.endsWith(ext));

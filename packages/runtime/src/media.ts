@@ -42,3 +42,21 @@ export function ffmpegPath(): string {
 export function ffprobePath(): string {
   return resolve('FFPROBE_PATH', 'ffprobe', '@ffprobe-installer/ffprobe');
 }
+
+export interface MediaBuild {
+  /** `system` (ffmpeg on PATH, Debian's in the worker image) or `npm` (the @ffmpeg-installer binaries). */
+  name: 'system' | 'npm';
+  ffmpeg: string;
+  ffprobe: string;
+}
+
+/** Every ffmpeg build the project supports that is installed here (tests run against each). */
+export function mediaBuilds(): MediaBuild[] {
+  const system = { ffmpeg: onPath('ffmpeg'), ffprobe: onPath('ffprobe') };
+  const npm = { ffmpeg: bundled('@ffmpeg-installer/ffmpeg'), ffprobe: bundled('@ffprobe-installer/ffprobe') };
+  const builds: MediaBuild[] = [];
+  if (system.ffmpeg && system.ffprobe)
+    builds.push({ name: 'system', ffmpeg: system.ffmpeg, ffprobe: system.ffprobe });
+  if (npm.ffmpeg && npm.ffprobe) builds.push({ name: 'npm', ffmpeg: npm.ffmpeg, ffprobe: npm.ffprobe });
+  return builds;
+}

@@ -8,7 +8,12 @@ import { chartTheme, timeLabel } from './theme.ts';
 
 export default function PerformanceChart({ samples }: { samples: MetricSample[] }) {
   return (
-    <div className="chart" data-testid="performance-chart">
+    <div
+      className="chart"
+      data-testid="performance-chart"
+      data-points={samples.length}
+      data-active-points={samples.filter((s) => s.throughput > 0).length}
+    >
       <ResponsiveContainer width="100%" height={220}>
         <LineChart data={samples} margin={{ top: 8, right: 0, bottom: 0, left: -16 }}>
           <CartesianGrid stroke={chartTheme.grid} vertical={false} />

@@ -2,6 +2,7 @@
 
 import type { Job } from '@thumbs/model';
 import { formatDuration, formatSince } from '../lib/format.ts';
+import { FailureKindBadge } from './Failures.tsx';
 import { KeyLabel } from './KeyLabel.tsx';
 import { useNow } from '../lib/use-now.ts';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
@@ -56,7 +57,11 @@ export function Jobs({ jobs }: { jobs: Job[] | null }) {
                   <td className="job-video">
                     <KeyLabel source={job.source} />
                     {job.error && (
-                      <span className="job-error" title={job.error}>
+                      <span
+                        className="job-error"
+                        title={job.errorKind ? `${job.errorKind}: ${job.error}` : job.error}
+                      >
+                        <FailureKindBadge kind={job.errorKind} />
                         {job.error}
                       </span>
                     )}

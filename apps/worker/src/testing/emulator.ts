@@ -93,6 +93,7 @@ export function workerEnv(local: LocalAws, pipeline: Pipeline, extra: Record<str
     AWS_SESSION_TOKEN: credentials.sessionToken,
     S3_BUCKET: pipeline.bucket,
     SQS_QUEUE_URL: pipeline.queueUrl,
+    SQS_DLQ_URL: pipeline.dlqUrl,
     EVENTS_TOPIC_ARN: pipeline.topicArn,
     WORKER_NAME: 'test-worker',
     WORKER_WAIT_SECONDS: '1',
