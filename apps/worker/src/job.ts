@@ -84,7 +84,21 @@ export async function runJob(
     });
     return 'done';
   } catch (error) {
-    if (signal?.aborted) throw error;
+    if (signal?.aborted) {
+      // Released for another worker: said like any other failure, so that a job interrupted at every attempt
+      // reaches the DLQ with its reason.
+      const message = `interrupted by the worker's shutdown (scale-in or a rollout) at attempt ${attempt}; released for another worker`;
+      const time = new Date().toISOString();
+      const final = attempt >= settings.maxReceiveCount;
+      const kind = 'interrupted';
+      await recordFailure(
+        settings,
+        { source: ref.key, kind, error: message, attempt, worker: settings.worker, time },
+        log,
+      );
+      await settings.publish({ type: 'job.failed', ...common, error: message, kind, final, time });
+      throw error;
+    }
     if (error instanceof SourceChangedError) {
       log.info({ written: error.written }, error.message);
       return error.written ? 'retry' : 'superseded';
