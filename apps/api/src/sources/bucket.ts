@@ -10,7 +10,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { signingWindowSeconds } from '@thumbs/runtime';
-import { failureKey, isVideoKey, truncateText, videoExtension, type FailureRecord } from '@thumbs/model';
+import {
+  failureKey,
+  isFailureKind,
+  isVideoKey,
+  truncateText,
+  videoExtension,
+  type FailureRecord,
+} from '@thumbs/model';
 
 export interface BucketOptions {
   s3: S3Client;
@@ -158,7 +165,9 @@ export class Bucket {
         record !== null &&
         typeof (record as FailureRecord).error === 'string'
       ) {
-        return record as FailureRecord;
+        const { kind } = record as FailureRecord;
+        // A kind this version does not know (a newer worker's) is shown without one rather than trusted.
+        return { ...(record as FailureRecord), kind: isFailureKind(kind) ? kind : undefined };
       }
       return undefined;
     } catch (error) {

@@ -1,7 +1,6 @@
 'use client';
 
 import { isPermanentFailure, type BackfillStatus, type DlqEntry, type FailureKind } from '@thumbs/model';
-import type { CSSProperties } from 'react';
 import { useState } from 'react';
 import { apiRequest } from '../lib/api-client.ts';
 import { formatSince } from '../lib/format.ts';
@@ -12,16 +11,6 @@ import { Spinner } from './Header.tsx';
 import { KeyLabel } from './KeyLabel.tsx';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
 
-const KIND_STYLE: CSSProperties = {
-  display: 'inline-block',
-  marginRight: 6,
-  padding: '0 6px',
-  borderRadius: 4,
-  fontSize: 11,
-  fontWeight: 700,
-  verticalAlign: 'middle',
-};
-
 /** The failure's kind as a small badge: red when no retry can fix it, amber when a retry may. */
 export function FailureKindBadge({ kind }: { kind: FailureKind | null | undefined }) {
   if (!kind) return null;
@@ -29,12 +18,8 @@ export function FailureKindBadge({ kind }: { kind: FailureKind | null | undefine
   return (
     <span
       data-testid="failure-kind"
+      className={`kind-badge ${permanent ? 'kind-permanent' : 'kind-transient'}`}
       title={permanent ? 'no retry can fix this file' : 'a retry may succeed'}
-      style={{
-        ...KIND_STYLE,
-        color: permanent ? '#fca5a5' : '#fbbf24',
-        background: permanent ? 'rgba(239, 68, 68, 0.16)' : 'rgba(251, 191, 36, 0.1)',
-      }}
     >
       {kind}
     </span>
@@ -50,18 +35,9 @@ export function Failures({ dlq, backfill }: { dlq: DlqEntry[] | null; backfill: 
     setBusy(true);
     try {
       const result = await admin.withToken((token) =>
-        apiRequest<{ moved?: number; redriven?: number }>(admin.api, '/api/dlq/redrive', {
-          method: 'POST',
-          token,
-        }),
+        apiRequest<{ moved: number }>(admin.api, '/api/dlq/redrive', { method: 'POST', token }),
       );
-      if (result) {
-        const moved = result.moved ?? result.redriven;
-        admin.notify(
-          'ok',
-          moved === undefined ? 'Redrive started' : `Moved ${moved} messages back to the work queue`,
-        );
-      }
+      if (result) admin.notify('ok', `Moved ${result.moved} messages back to the work queue`);
     } catch (error) {
       admin.notify('error', `Redrive failed: ${(error as Error).message}`);
     } finally {
