@@ -165,6 +165,8 @@ export async function makeThumbnails(
   signal?: AbortSignal,
   onSourceRead?: (stats: RelayStats) => void,
 ): Promise<ThumbnailRef[]> {
+  // Nothing to probe: an empty object is no video, whatever its name (a range read of it cannot even start).
+  if (source.size === 0) throw jobError('not-a-video', `${source.key} is empty (0 bytes): not a video`);
   const sourceUrl = presignedSource(
     settings.s3,
     source,
