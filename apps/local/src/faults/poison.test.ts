@@ -103,7 +103,13 @@ it('sends each poison file to the DLQ at its first attempt with its kind and err
   expect((await listKeys(env.aws.s3, 'failures/')).sort()).toEqual(
     poisonKeys.map((k) => `failures/${k}.json`).sort(),
   );
-  expect(await queueDepth(env.aws.sqs, env.stack.resources.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  // The worker sends a poison message to the DLQ before it deletes the original: the work queue empties after.
+  await until(
+    'the work queue empty',
+    () => queueDepth(env.aws.sqs, env.stack.resources.queueUrl),
+    (d) => d.visible + d.inFlight === 0,
+    30_000,
+  );
 
   const dlq = await until(
     'every poison file in GET /api/dlq with its kind and error',
@@ -126,8 +132,13 @@ it('GET /api/dlq lists every dead letter while another reader holds them, and ne
     new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 5 }),
   );
   expect(held.Messages?.length).toBeGreaterThan(0);
-  const entries = (await (await fetch(`${env.stack.urls.api}/api/dlq`)).json()) as DlqEntry[];
-  expect(entries).toHaveLength(5);
+  // Listed while held: the list comes from the failure records, not from receiving the DLQ.
+  await until(
+    'all five dead letters listed while held',
+    async () => (await (await fetch(`${env.stack.urls.api}/api/dlq`)).json()) as DlqEntry[],
+    (entries) => entries.length === 5,
+    4_000,
+  );
   // Once the other reader's hold ends, every dead letter can be received: the API's listings held none.
   // (The emulator's in-flight count goes stale without a long poll, so wait out the hold by the clock.)
   const heldUntil = Date.now() + 5500;
