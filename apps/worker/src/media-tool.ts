@@ -130,7 +130,12 @@ export function runTool(binary: string, args: string[], options: RunOptions): Pr
     let stderr = '';
     let overrun = false;
     let expired = false;
-    const kill = () => child.kill('SIGKILL');
+    // A grandchild (a wrapper's, a shell's) could keep the pipes open, and 'close' waits for them: stop reading.
+    const kill = () => {
+      child.kill('SIGKILL');
+      child.stdout.destroy();
+      child.stderr.destroy();
+    };
     const timer = setTimeout(() => {
       expired = true;
       kill();
