@@ -30,13 +30,13 @@ export interface ByteRange {
 }
 
 /**
- * The Range header when the proxy can serve it itself: one `bytes=` range and no conditional headers
- * (those, multiple ranges and anything else go to the emulator as they are).
+ * The Range header when the proxy can serve it itself: one `bytes=` range and no conditional header but
+ * If-Match, which it checks itself (the others, multiple ranges and anything else go to the emulator as they are).
  */
 export function servableRange(headers: IncomingHttpHeaders): string | undefined {
   const range = headers.range;
   if (range === undefined || !RANGE.test(range)) return undefined;
-  if (CONDITIONAL.some((name) => headers[name] !== undefined)) return undefined;
+  if (CONDITIONAL.some((name) => name !== 'if-match' && headers[name] !== undefined)) return undefined;
   return range;
 }
 
@@ -177,6 +177,15 @@ export async function serveRangedGet(
       meta.etag !== described.headers.etag ||
       meta.contentLength !== size ||
       fileSize !== size
+    )
+      return forward();
+    // Another version than the one asked for: the emulator answers 412 PreconditionFailed, as S3 does.
+    const ifMatch = req.headers['if-match'];
+    const unquoted = (eTag: unknown) => String(eTag).replace(/"/g, '').trim();
+    if (
+      ifMatch !== undefined &&
+      ifMatch.trim() !== '*' &&
+      unquoted(ifMatch) !== unquoted(described.headers.etag)
     )
       return forward();
 

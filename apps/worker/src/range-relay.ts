@@ -98,16 +98,15 @@ export async function openRangeRelay(
   }
 
   /**
-   * A ranged GET of the source. An answer from another version than the one probed comes back as 412, the
-   * answer S3 gives to If-Match: its ETag is checked here rather than sent, since S3 puts it on every answer
-   * and a conditional GET would miss the local emulator's fast path for ranges.
+   * A ranged GET of exactly the version probed (If-Match on its ETag): another version is S3's 412, and the
+   * job is superseded rather than fed bytes of two versions.
    */
   async function fetchRange(range: string, signal: AbortSignal): Promise<Response> {
     stats.requests++;
     const url = typeof source === 'string' ? source : await source();
-    const answer = await fetch(url, { headers: { range }, signal });
-    const eTag = answer.headers.get('etag')?.replace(/"/g, '');
-    if (answer.status === 412 || (options.eTag && answer.ok && eTag !== options.eTag)) {
+    const headers = { range, ...(options.eTag ? { 'if-match': `"${options.eTag}"` } : {}) };
+    const answer = await fetch(url, { headers, signal });
+    if (answer.status === 412) {
       superseded = true;
       await answer.body?.cancel();
       return new Response('the source changed', { status: 412 });
