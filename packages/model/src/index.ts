@@ -1,3 +1,4 @@
+export * from './conforms.ts';
 export * from './failures.ts';
 export * from './frames.ts';
 export * from './history.ts';
@@ -5,4 +6,5 @@ export * from './keys.ts';
 export * from './s3-event.ts';
 export * from './schema.ts';
 export * from './text.ts';
+export * from './video-info.ts';
 export * from './videos.ts';

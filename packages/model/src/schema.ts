@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { FAILURE_KINDS, type FailureKind } from './failures.ts';
+import { FRAME_LABELS, type FrameLabel } from './frames.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
@@ -12,7 +13,9 @@ export const FailureKindSchema = Type.Unsafe<FailureKind>(
   Type.String({ enum: [...FAILURE_KINDS], description: 'what kind of failure (see FailureKind)' }),
 );
 
-export const FrameLabelSchema = Type.Union([Type.Literal('10%'), Type.Literal('50%'), Type.Literal('95%')]);
+export const FrameLabelSchema = Type.Unsafe<FrameLabel>(
+  Type.String({ enum: [...FRAME_LABELS], description: 'the frame position (see FRAMES)' }),
+);
 
 export const ThumbnailSchema = Type.Object({
   key: Type.String(),

@@ -1,5 +1,11 @@
-import { mergeHistoryPoints, type Job, type PipelineState, type ServerMessage } from '@thumbs/model';
-import { isServerMessage } from './message-guard.ts';
+import {
+  conforms,
+  mergeHistoryPoints,
+  ServerMessageSchema,
+  type Job,
+  type PipelineState,
+  type ServerMessage,
+} from '@thumbs/model';
 
 /** How many recent jobs the dashboard keeps; older ones stay available from GET /api/jobs. */
 export const MAX_JOBS = 200;
@@ -13,7 +19,7 @@ export function parseServerMessage(data: unknown): ServerMessage | undefined {
   } catch {
     return undefined;
   }
-  return isServerMessage(value) ? value : undefined;
+  return conforms(ServerMessageSchema, value) ? (value as ServerMessage) : undefined;
 }
 
 /**
