@@ -7,10 +7,7 @@ export const apiSpec = {
   host: env.string('API_HOST', '0.0.0.0'),
   adminToken: env.requiredString('ADMIN_TOKEN'),
   /** The dashboard's origin when it is not the API's own (local mode); unset: same origin only (the ALB). */
-  dashboardOrigin: (e: Record<string, string | undefined>) => {
-    const url = env.optionalUrl('DASHBOARD_ORIGIN')(e);
-    return url === undefined ? undefined : new URL(url).origin;
-  },
+  dashboardOrigin: env.optionalOrigin('DASHBOARD_ORIGIN'),
   /** Proxies in front of the API whose X-Forwarded-For entries are trusted (1 behind the ALB). */
   trustProxyHops: env.int('TRUST_PROXY_HOPS', 0, { min: 0, max: 10 }),
   /**

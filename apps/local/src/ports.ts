@@ -14,20 +14,46 @@ function tryListen(port: number, host?: string): Promise<number> {
   });
 }
 
-export function portInUseMessage(port: number, what: string, envName: string): string {
+function portInUseMessage(port: number, what: string, envName: string): string {
   return `port ${port} (${what}) is already in use — is another local stack running? Stop it, or set ${envName} to another port.`;
 }
 
 /** Throws PortInUseError naming the setting to change when `port` is taken. */
 export async function assertPortFree(port: number, what: string, envName: string): Promise<void> {
+  await listenOrExplain(() => tryListen(port), port, what, envName);
+}
+
+/** Starts a server, reporting a taken port as PortInUseError naming the setting to change. */
+export async function listenOrExplain<T>(
+  start: () => Promise<T>,
+  port: number,
+  what: string,
+  envName: string,
+): Promise<T> {
   try {
-    await tryListen(port);
+    return await start();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new PortInUseError(portInUseMessage(port, what, envName));
     }
     throw error;
   }
+}
+
+/** Resolves true once `url` answers below 500, false after `timeoutMs` or when aborted. */
+export async function waitForHttp(url: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !signal?.aborted) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
+      if (response.status < 500) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  return false;
 }
 
 export function freePort(): Promise<number> {

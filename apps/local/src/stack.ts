@@ -6,28 +6,27 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_ACCOUNT_ID, renderDeploymentPolicies, type Deployment } from '@thumbs/iam';
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts';
 import { irsaEnv, roleCredentials } from './aws-auth/component-credentials.ts';
 import type { IdentityAuthority } from './aws-auth/identities.ts';
+import { apiEnv, componentEnv } from './component-env.ts';
+import { ensureDashboardBuilt, nextBin, WEB_DIR } from './dashboard-build.ts';
 import { WorkerFleet } from './fleet.ts';
-import { kubeconfigYaml, startKubeApi, type KubeApi } from './kube-api.ts';
+import { kubeconfigYaml, startKubeApi } from './kube-api.ts';
 import { loadLocalConfig, repoRoot, type LocalConfig } from './local-config.ts';
 import { silentLog, type Log } from './log.ts';
 import { ManagedProcess, type ProcessSpec } from './managed-process.ts';
 import { podName, templateHash } from './pod-names.ts';
 import { PodRegistry } from './pods.ts';
-import { assertPortFree, freePort, PortInUseError, portInUseMessage } from './ports.ts';
-
-export { PortInUseError };
+import { assertPortFree, freePort, listenOrExplain, PortInUseError, waitForHttp } from './ports.ts';
 import { generateSamples, uploadSamples } from './samples.ts';
 import { ensurePipelineResources, type PipelineResources } from './setup.ts';
-import { webBuildIsStale } from './web-build.ts';
+
+export { PortInUseError };
 
 export interface LocalStackOptions extends Partial<LocalConfig> {
   log?: Log;
@@ -61,7 +60,38 @@ export interface LocalStack {
 
 const API_MAIN = join(repoRoot, 'apps/api/src/main.ts');
 const WORKER_MAIN = join(repoRoot, 'apps/worker/src/main.ts');
-const WEB_DIR = join(repoRoot, 'apps/web');
+
+/** Stops what has started, last first: on stop(), and when start-up fails or is aborted part way. */
+class Teardown {
+  readonly #steps: (() => Promise<void>)[] = [];
+  add(step: () => Promise<void>): void {
+    this.#steps.push(step);
+  }
+  async run(): Promise<void> {
+    for (const step of this.#steps.splice(0).reverse()) await step();
+  }
+}
+
+/** What start-up steps share. */
+interface Context {
+  config: LocalConfig;
+  log: Log;
+  logDir: string;
+  teardown: Teardown;
+  signal?: AbortSignal;
+}
+
+function checkpoint(context: Context): void {
+  if (context.signal?.aborted) throw new StartAbortedError('start-up interrupted');
+}
+
+function prepareDataDir(config: LocalConfig): string {
+  const logDir = join(config.dataDir, 'logs');
+  mkdirSync(config.dataDir, { recursive: true });
+  rmSync(logDir, { recursive: true, force: true });
+  mkdirSync(logDir, { recursive: true });
+  return logDir;
+}
 
 function adminToken(config: LocalConfig): string {
   if (config.adminToken) return config.adminToken;
@@ -72,81 +102,9 @@ function adminToken(config: LocalConfig): string {
   return token;
 }
 
-async function waitForHttp(url: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !signal?.aborted) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await response.body?.cancel();
-      if (response.status < 500) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-  return false;
-}
-
-function nextBin(): string | undefined {
-  try {
-    return createRequire(join(WEB_DIR, 'package.json')).resolve('next/dist/bin/next');
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Runs a command to completion with its output in `logFile`; resolves with the exit code. In its own process
- * group, so that aborting stops the whole tree (npm → sh → next build → tsc).
- */
-function runLogged(
-  command: string,
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; signal?: AbortSignal },
-) {
-  return new Promise<number>((resolve) => {
-    const out = openSync(options.logFile, 'w');
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['ignore', out, out],
-      detached: true,
-    });
-    closeSync(out);
-    const abort = (): void => {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
-    };
-    options.signal?.addEventListener('abort', abort, { once: true });
-    child.on('error', () => resolve(127));
-    child.on('close', (code) => {
-      options.signal?.removeEventListener('abort', abort);
-      resolve(code ?? 1);
-    });
-  });
-}
-
-export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const { log = silentLog, childEnv = {}, signal, ...overrides } = options;
-  const config: LocalConfig = { ...loadLocalConfig(), ...overrides };
-  const logDir = join(config.dataDir, 'logs');
-  mkdirSync(config.dataDir, { recursive: true });
-  rmSync(logDir, { recursive: true, force: true });
-  mkdirSync(logDir, { recursive: true });
-  const token = adminToken(config);
-
-  const stops: (() => Promise<void>)[] = [];
-  const checkpoint = (): void => {
-    if (signal?.aborted) throw new StartAbortedError('start-up interrupted');
-  };
-  const stop = async (): Promise<void> => {
-    for (const step of stops.splice(0).reverse()) await step();
-  };
-
-  const apiPort = config.apiPort || (await freePort());
-  const webPort = config.webPort || (await freePort());
-  const apiUrl = `http://localhost:${apiPort}`;
-  const webUrl = `http://localhost:${webPort}`;
-  const deployment: Deployment = {
+/** The names and origins Terraform would be given for this stack. */
+function localDeployment(config: LocalConfig, webUrl: string): Deployment {
+  return {
     region: config.region,
     accountId: LOCAL_ACCOUNT_ID,
     bucketName: config.bucket,
@@ -158,7 +116,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       webUrl.replace('localhost', '127.0.0.1'),
     ],
   };
-  const awsOptions = {
+}
+
+/** The emulated AWS, which fault tests can take down and bring back on the same port and DATA_DIR. */
+async function startAws(context: Context, deployment: Deployment) {
+  const { config, log } = context;
+  const options = {
     dataDir: config.dataDir,
     region: config.region,
     deployment,
@@ -166,264 +129,293 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     sessionSeconds: config.credentialSeconds,
     log,
   };
-
-  let emulator: AwsEmulator | undefined;
-  const stopAws = async (): Promise<void> => {
+  let emulator: AwsEmulator | undefined = await listenOrExplain(
+    () => startAwsEmulator({ ...options, port: config.awsPort }),
+    config.awsPort,
+    'AWS endpoint',
+    'LOCAL_AWS_PORT',
+  );
+  const { port, endpoint, authority } = emulator;
+  const stop = async (): Promise<void> => {
     const running = emulator;
     emulator = undefined;
     await running?.stop();
   };
+  context.teardown.add(stop);
+  const start = async (): Promise<void> => {
+    emulator ??= await startAwsEmulator({ ...options, port });
+  };
+  return { endpoint, authority, stop, start };
+}
+
+/** Creates and seeds resources as Terraform and the deploy workflow do: with the deploy role. */
+async function createResources(
+  context: Context,
+  aws: { endpoint: string; authority: IdentityAuthority },
+  policies: Awaited<ReturnType<typeof renderDeploymentPolicies>>,
+) {
+  const { config, log } = context;
+  const deployer = {
+    endpoint: aws.endpoint,
+    region: config.region,
+    credentials: roleCredentials(aws.authority, 'deployer', config.credentialSeconds),
+  };
+  const s3 = new S3Client({ ...deployer, forcePathStyle: true });
+  const sqs = new SQSClient(deployer);
+  const sns = new SNSClient(deployer);
+  context.teardown.add(async () => [s3, sqs, sns].forEach((client) => client.destroy()));
+  const resources = await ensurePipelineResources(
+    { s3, sqs, sns },
+    {
+      bucket: config.bucket,
+      testSourceBucket: config.testSourceBucket,
+      uploadPrefix: config.uploadPrefix,
+      queueName: config.queueName,
+      dlqName: config.dlqName,
+      topicName: config.eventsTopicName,
+      maxReceiveCount: config.maxReceiveCount,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      queuePolicy: policies.queuePolicies[policies.arns.queue],
+      topicPolicy: policies.topicPolicies[policies.arns.topic],
+    },
+  );
+  log('info', `AWS resources ready${resources.notificationApplied ? ' (bucket notification applied)' : ''}`);
+  return { resources, s3 };
+}
+
+/** The Kubernetes-shaped pods API, and the kubeconfig that points the API at it. */
+async function startPodsApi(context: Context, registry: PodRegistry) {
+  const { config } = context;
+  const kube = await listenOrExplain(
+    () => startKubeApi({ port: config.kubePort, namespace: config.namespace, registry }),
+    config.kubePort,
+    'pods API',
+    'LOCAL_K8S_PORT',
+  );
+  context.teardown.add(() => kube.stop());
+  const kubeconfig = join(config.dataDir, 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigYaml(kube.url, config.namespace));
+  return { kube, kubeconfig };
+}
+
+/** The worker pods, scaled on the queue by KEDA's rule, each signing in as the worker role. */
+function startFleet(
+  context: Context,
+  inputs: {
+    aws: { endpoint: string; authority: IdentityAuthority };
+    queueUrl: string;
+    env: NodeJS.ProcessEnv;
+    registry: PodRegistry;
+  },
+): WorkerFleet {
+  const { config, log, logDir } = context;
+  const scaler = new SQSClient({
+    endpoint: inputs.aws.endpoint,
+    region: config.region,
+    credentials: roleCredentials(inputs.aws.authority, 'keda', config.credentialSeconds),
+  });
+  const fleet = new WorkerFleet({
+    sqs: scaler,
+    queueUrl: inputs.queueUrl,
+    settings: {
+      maxReplicas: existsSync(WORKER_MAIN) ? config.maxWorkers : 0,
+      messagesPerPod: config.messagesPerPod,
+      activationThreshold: config.activation,
+      cooldownMs: config.cooldownMs,
+    },
+    pollMs: config.pollMs,
+    worker: {
+      command: process.execPath,
+      args: [WORKER_MAIN],
+      env: inputs.env,
+      cwd: repoRoot,
+      logDir,
+      stopGraceMs: config.workerStopGraceMs,
+    },
+    registry: inputs.registry,
+    log,
+  });
+  if (!existsSync(WORKER_MAIN)) log('warn', 'apps/worker/src/main.ts not found: the worker fleet stays at 0');
+  fleet.start();
+  context.teardown.add(async () => {
+    await fleet.stop();
+    scaler.destroy();
+  });
+  return fleet;
+}
+
+async function seedSamples(context: Context, s3: S3Client): Promise<void> {
+  const { config, log } = context;
+  const paths = await generateSamples(join(config.dataDir, 'samples'), (p) => {
+    const size = p.bytes !== undefined ? ` ${(p.bytes / 1024).toFixed(0)} KiB` : '';
+    if (p.state === 'generating')
+      log('info', `sample videos [${p.index}/${p.total}] generating ${p.sample.name} …`);
+    if (p.state === 'generated') {
+      log('info', `sample videos [${p.index}/${p.total}] ${p.sample.name}:${size} in ${p.ms} ms`);
+    }
+  });
+  const uploaded = await uploadSamples(s3, config.testSourceBucket, paths);
+  log('info', `sample videos: ${paths.length} in s3://${config.testSourceBucket} (${uploaded} uploaded now)`);
+}
+
+/** A long-running process shown as a pod of its own Deployment (name with the template hash). */
+function startService(
+  context: Context,
+  registry: PodRegistry,
+  app: string,
+  container: string,
+  spec: Omit<ProcessSpec, 'app' | 'container' | 'logDir' | 'stopGraceMs'>,
+): ManagedProcess {
+  const hash = templateHash({ app, args: spec.args });
+  const pod = new ManagedProcess(
+    podName(app, hash),
+    { ...spec, app, container, logDir: context.logDir, stopGraceMs: 10_000 },
+    registry,
+    context.log,
+    { 'pod-template-hash': hash },
+  );
+  context.teardown.add(() => pod.stop());
+  pod.start();
+  return pod;
+}
+
+/** Logs whether a started service answers within a minute. */
+async function announce(
+  context: Context,
+  service: { name: string; url: string; probe: string; logFile: string },
+): Promise<void> {
+  const up = await waitForHttp(service.probe, 60_000, context.signal);
+  checkpoint(context);
+  if (up) context.log('info', `${service.name} ready on ${service.url}`);
+  else context.log('warn', `${service.name} not answering yet; see ${service.logFile}`);
+}
+
+async function startApi(
+  context: Context,
+  registry: PodRegistry,
+  inputs: { env: NodeJS.ProcessEnv; port: number; url: string },
+): Promise<ManagedProcess | undefined> {
+  if (!existsSync(API_MAIN)) {
+    context.log('warn', 'apps/api/src/main.ts not found: the API is not started');
+    return undefined;
+  }
+  await assertPortFree(inputs.port, 'API', 'API_PORT');
+  const api = startService(context, registry, 'thumbnail-api', 'api', {
+    command: process.execPath,
+    args: [API_MAIN],
+    env: inputs.env,
+    cwd: repoRoot,
+  });
+  const probe = `http://127.0.0.1:${inputs.port}/health`;
+  await announce(context, { name: 'API', url: inputs.url, probe, logFile: api.logFile });
+  return api;
+}
+
+/** Builds the dashboard when stale, then serves it; false when it could not be started. */
+async function startDashboard(
+  context: Context,
+  registry: PodRegistry,
+  inputs: { env: NodeJS.ProcessEnv; port: number; url: string },
+): Promise<boolean> {
+  const next = nextBin();
+  if (!existsSync(join(WEB_DIR, 'package.json')) || !next) {
+    context.log('warn', 'apps/web is not ready (no package.json or no next): the dashboard is not started');
+    return false;
+  }
+  await assertPortFree(inputs.port, 'dashboard', 'WEB_PORT');
+  const env = {
+    ...inputs.env,
+    WEB_PORT: String(inputs.port),
+    PORT: String(inputs.port),
+    // Local mode sends nothing off the machine.
+    NEXT_TELEMETRY_DISABLED: '1',
+  };
+  const { log, logDir, signal } = context;
+  const built = await ensureDashboardBuilt({ env, logDir, log, signal });
+  checkpoint(context);
+  if (!built) return false;
+  const web = startService(context, registry, 'thumbnail-web', 'web', {
+    command: process.execPath,
+    args: [next, 'start', '-p', String(inputs.port)],
+    env,
+    cwd: WEB_DIR,
+  });
+  const probe = `http://127.0.0.1:${inputs.port}/`;
+  await announce(context, { name: 'dashboard', url: inputs.url, probe, logFile: web.logFile });
+  return true;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const { log = silentLog, childEnv = {}, signal, ...overrides } = options;
+  const config: LocalConfig = { ...loadLocalConfig(), ...overrides };
+  const logDir = prepareDataDir(config);
+  const token = adminToken(config);
+  const teardown = new Teardown();
+  const context: Context = { config, log, logDir, teardown, signal };
+  const stop = () => teardown.run();
   try {
-    try {
-      emulator = await startAwsEmulator({ ...awsOptions, port: config.awsPort });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new PortInUseError(portInUseMessage(config.awsPort, 'AWS endpoint', 'LOCAL_AWS_PORT'));
-      }
-      throw error;
-    }
-    const awsPort = emulator.port;
-    const endpoint = emulator.endpoint;
-    const startAws = async (): Promise<void> => {
-      emulator ??= await startAwsEmulator({ ...awsOptions, port: awsPort });
-    };
-    stops.push(stopAws);
-    checkpoint();
+    const apiPort = config.apiPort || (await freePort());
+    const webPort = config.webPort || (await freePort());
+    const apiUrl = `http://localhost:${apiPort}`;
+    const webUrl = `http://localhost:${webPort}`;
+    const deployment = localDeployment(config, webUrl);
 
-    const { authority } = emulator;
+    const aws = await startAws(context, deployment);
+    checkpoint(context);
     const policies = await renderDeploymentPolicies(deployment);
-    // The local tooling creates and seeds resources as Terraform and the deploy workflow do: the deploy role.
-    const deployer = {
-      endpoint,
-      region: config.region,
-      credentials: roleCredentials(authority, 'deployer', config.credentialSeconds),
-    };
-    const s3 = new S3Client({ ...deployer, forcePathStyle: true });
-    const sqs = new SQSClient(deployer);
-    const sns = new SNSClient(deployer);
-    const scaler = new SQSClient({
-      endpoint,
-      region: config.region,
-      credentials: roleCredentials(authority, 'keda', config.credentialSeconds),
-    });
-    stops.push(async () => [s3, sqs, sns, scaler].forEach((client) => client.destroy()));
-    const resources = await ensurePipelineResources(
-      { s3, sqs, sns },
-      {
-        bucket: config.bucket,
-        testSourceBucket: config.testSourceBucket,
-        uploadPrefix: config.uploadPrefix,
-        queueName: config.queueName,
-        dlqName: config.dlqName,
-        topicName: config.eventsTopicName,
-        maxReceiveCount: config.maxReceiveCount,
-        visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
-        queuePolicy: policies.queuePolicies[policies.arns.queue],
-        topicPolicy: policies.topicPolicies[policies.arns.topic],
-      },
-    );
-    checkpoint();
-    log(
-      'info',
-      `AWS resources ready${resources.notificationApplied ? ' (bucket notification applied)' : ''}`,
-    );
-
+    const { resources, s3 } = await createResources(context, aws, policies);
+    checkpoint(context);
     const registry = new PodRegistry();
-    let kube: KubeApi;
-    try {
-      kube = await startKubeApi({ port: config.kubePort, namespace: config.namespace, registry });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new PortInUseError(portInUseMessage(config.kubePort, 'pods API', 'LOCAL_K8S_PORT'));
-      }
-      throw error;
-    }
-    stops.push(() => kube.stop());
-    const kubeconfig = join(config.dataDir, 'kubeconfig');
-    writeFileSync(kubeconfig, kubeconfigYaml(kube.url, config.namespace));
-
-    // Nothing of the user's own AWS set-up may leak in: each component signs in with its role, as with IRSA.
-    const inherited = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
-    ) as NodeJS.ProcessEnv;
-    // The worker asks for the queue's visibility timeout on each receive, unless told otherwise.
-    const baseEnv: NodeJS.ProcessEnv = {
-      WORKER_VISIBILITY_TIMEOUT: String(Math.max(3, config.visibilityTimeoutSeconds)),
-      ...inherited,
-      ...childEnv,
-    };
-    Object.assign(baseEnv, {
-      AWS_REGION: config.region,
-      AWS_DEFAULT_REGION: config.region,
-      AWS_ENDPOINT_URL: endpoint,
-      // Files of the machine's own AWS CLI set-up are not read either.
-      AWS_CONFIG_FILE: join(config.dataDir, 'aws-config-none'),
-      AWS_SHARED_CREDENTIALS_FILE: join(config.dataDir, 'aws-credentials-none'),
-      S3_BUCKET: config.bucket,
-      S3_UPLOAD_PREFIX: config.uploadPrefix,
-      S3_THUMBNAIL_PREFIX: config.thumbnailPrefix,
-      S3_FAILURE_PREFIX: config.failurePrefix,
-      TEST_SOURCE_BUCKET: config.testSourceBucket,
-      SQS_QUEUE_URL: resources.queueUrl,
-      SQS_DLQ_URL: resources.dlqUrl,
-      EVENTS_TOPIC_ARN: resources.topicArn,
-      MAX_RECEIVE_COUNT: String(config.maxReceiveCount),
-      K8S_NAMESPACE: config.namespace,
-      KUBECONFIG: kubeconfig,
-    });
-
+    const { kube, kubeconfig } = await startPodsApi(context, registry);
+    const env = componentEnv({ config, endpoint: aws.endpoint, resources, kubeconfig, childEnv });
     const tokenDir = join(config.dataDir, 'tokens');
-    const fleet = new WorkerFleet({
-      sqs: scaler,
+    const roleEnv = (role: 'worker' | 'api') => irsaEnv(aws.authority, policies, role, tokenDir);
+    const fleet = startFleet(context, {
+      aws,
       queueUrl: resources.queueUrl,
-      settings: {
-        maxReplicas: existsSync(WORKER_MAIN) ? config.maxWorkers : 0,
-        messagesPerPod: config.messagesPerPod,
-        activationThreshold: config.activation,
-        cooldownMs: config.cooldownMs,
-      },
-      pollMs: config.pollMs,
-      worker: {
-        command: process.execPath,
-        args: [WORKER_MAIN],
-        env: { ...baseEnv, ...irsaEnv(authority, policies, 'worker', tokenDir) },
-        cwd: repoRoot,
-        logDir,
-        stopGraceMs: config.workerStopGraceMs,
-      },
+      env: { ...env, ...roleEnv('worker') },
       registry,
-      log,
     });
-    if (!existsSync(WORKER_MAIN))
-      log('warn', 'apps/worker/src/main.ts not found: the worker fleet stays at 0');
-    fleet.start();
-    stops.push(() => fleet.stop());
-
     if (config.samples) {
-      checkpoint();
-      const paths = await generateSamples(join(config.dataDir, 'samples'), (p) => {
-        const size = p.bytes !== undefined ? ` ${(p.bytes / 1024).toFixed(0)} KiB` : '';
-        if (p.state === 'generating')
-          log('info', `sample videos [${p.index}/${p.total}] generating ${p.sample.name} …`);
-        if (p.state === 'generated') {
-          log('info', `sample videos [${p.index}/${p.total}] ${p.sample.name}:${size} in ${p.ms} ms`);
-        }
-      });
-      const uploaded = await uploadSamples(s3, config.testSourceBucket, paths);
-      checkpoint();
-      log(
-        'info',
-        `sample videos: ${paths.length} in s3://${config.testSourceBucket} (${uploaded} uploaded now)`,
-      );
+      checkpoint(context);
+      await seedSamples(context, s3);
+      checkpoint(context);
     }
 
-    const service = (app: string, container: string, spec: Omit<ProcessSpec, 'app' | 'container'>) => {
-      const hash = templateHash({ app, args: spec.args });
-      const pod = new ManagedProcess(podName(app, hash), { ...spec, app, container }, registry, log, {
-        'pod-template-hash': hash,
-      });
-      stops.push(() => pod.stop());
-      pod.start();
-      return pod;
-    };
-
-    const urls: LocalStack['urls'] = { aws: endpoint, kube: kube.url };
-    let api: ManagedProcess | undefined;
-
-    if (config.startApi && existsSync(API_MAIN)) {
-      await assertPortFree(apiPort, 'API', 'API_PORT');
-      api = service('thumbnail-api', 'api', {
-        command: process.execPath,
-        args: [API_MAIN],
-        env: {
-          ...baseEnv,
-          ...irsaEnv(authority, policies, 'api', tokenDir),
-          API_PORT: String(apiPort),
-          ADMIN_TOKEN: token,
-          DASHBOARD_ORIGIN: webUrl,
-          API_PUBLIC_URL: apiUrl,
-        },
-        cwd: repoRoot,
-        logDir,
-        stopGraceMs: 10_000,
-      });
-      urls.api = apiUrl;
-      const up = await waitForHttp(`http://127.0.0.1:${apiPort}/health`, 60_000, signal);
-      checkpoint();
-      log(up ? 'info' : 'warn', up ? `API ready on ${apiUrl}` : `API not answering yet; see ${api.logFile}`);
-    } else if (config.startApi) {
-      log('warn', 'apps/api/src/main.ts not found: the API is not started');
-    }
-
-    const next = nextBin();
-    if (config.startWeb && existsSync(join(WEB_DIR, 'package.json')) && next) {
-      await assertPortFree(webPort, 'dashboard', 'WEB_PORT');
-      const webEnv = {
-        ...baseEnv,
-        WEB_PORT: String(webPort),
-        PORT: String(webPort),
-        API_PUBLIC_URL: urls.api ?? '',
-        // Local mode sends nothing off the machine.
-        NEXT_TELEMETRY_DISABLED: '1',
-      };
-      let built = true;
-      if (webBuildIsStale(WEB_DIR, [WEB_DIR, join(repoRoot, 'packages/model/src')])) {
-        log(
-          'info',
-          'building the dashboard (npm run build -w @thumbs/web) — the first time takes a minute or two …',
-        );
-        const started = Date.now();
-        const buildLog = join(logDir, 'web-build.log');
-        const code = await runLogged('npm', ['run', 'build', '-w', '@thumbs/web'], {
-          cwd: repoRoot,
-          env: webEnv,
-          logFile: buildLog,
-          signal,
-        });
-        checkpoint();
-        built = code === 0;
-        log(
-          built ? 'info' : 'error',
-          built
-            ? `dashboard built in ${((Date.now() - started) / 1000).toFixed(0)} s`
-            : `dashboard build failed (exit ${code}); see ${buildLog}`,
-        );
-      }
-      if (built) {
-        const web = service('thumbnail-web', 'web', {
-          command: process.execPath,
-          args: [next, 'start', '-p', String(webPort)],
-          env: webEnv,
-          cwd: WEB_DIR,
-          logDir,
-          stopGraceMs: 10_000,
-        });
+    const urls: LocalStack['urls'] = { aws: aws.endpoint, kube: kube.url };
+    const api = config.startApi
+      ? await startApi(context, registry, {
+          env: {
+            ...env,
+            ...roleEnv('api'),
+            ...apiEnv({ port: apiPort, adminToken: token, dashboardOrigin: webUrl }),
+          },
+          port: apiPort,
+          url: apiUrl,
+        })
+      : undefined;
+    if (api) urls.api = apiUrl;
+    if (config.startWeb) {
+      const webEnv = { ...env, API_PUBLIC_URL: urls.api ?? '' };
+      if (await startDashboard(context, registry, { env: webEnv, port: webPort, url: webUrl })) {
         urls.web = webUrl;
         urls.dashboard = `${webUrl}/#token=${token}`;
-        const up = await waitForHttp(`http://127.0.0.1:${webPort}/`, 60_000, signal);
-        checkpoint();
-        log(
-          up ? 'info' : 'warn',
-          up ? `dashboard ready on ${webUrl}` : `dashboard not answering yet; see ${web.logFile}`,
-        );
       }
-    } else if (config.startWeb) {
-      log('warn', 'apps/web is not ready (no package.json or no next): the dashboard is not started');
     }
 
     return {
       config,
       urls,
       token,
-      authority,
+      authority: aws.authority,
       kubeconfig,
       resources,
       registry,
       fleet,
       api,
       logDir,
-      stopAws,
-      startAws,
+      stopAws: aws.stop,
+      startAws: aws.start,
       stop,
     };
   } catch (error) {

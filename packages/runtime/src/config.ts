@@ -3,7 +3,12 @@
  * collects every problem at once and throws one ConfigError that names each variable and what it expects.
  */
 type Env = Record<string, string | undefined>;
-type Field<T> = (env: Env) => T;
+/** Reads one variable; `variable` names it, so that a launcher can set it without retyping the name. */
+type Field<T> = ((env: Env) => T) & { variable: string };
+
+function field<T>(variable: string, read: (env: Env) => T): Field<T> {
+  return Object.assign(read, { variable });
+}
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -27,16 +32,16 @@ function problem(name: string, expected: string, got: string): never {
 
 export const env = {
   string(name: string, fallback: string): Field<string> {
-    return (e) => raw(e, name) ?? fallback;
+    return field(name, (e) => raw(e, name) ?? fallback);
   },
   optionalString(name: string): Field<string | undefined> {
-    return (e) => raw(e, name);
+    return field(name, (e) => raw(e, name));
   },
   requiredString(name: string): Field<string> {
-    return (e) => raw(e, name) ?? problem(name, 'a value', '');
+    return field(name, (e) => raw(e, name) ?? problem(name, 'a value', ''));
   },
   int(name: string, fallback: number, { min = -Infinity, max = Infinity } = {}): Field<number> {
-    return (e) => {
+    return field(name, (e) => {
       const value = raw(e, name);
       if (value === undefined) return fallback;
       const parsed = Number(value);
@@ -45,43 +50,51 @@ export const env = {
         return problem(name, `an integer${range.length ? ` ${range.join(' and ')}` : ''}`, value);
       }
       return parsed;
-    };
+    });
   },
   bool(name: string, fallback: boolean): Field<boolean> {
-    return (e) => {
+    return field(name, (e) => {
       const value = raw(e, name);
       if (value === undefined) return fallback;
       if (/^(1|true|yes|on)$/i.test(value)) return true;
       if (/^(0|false|no|off)$/i.test(value)) return false;
       return problem(name, 'true or false', value);
-    };
+    });
   },
   optionalUrl(name: string): Field<string | undefined> {
-    return (e) => {
+    return field(name, (e) => {
       const value = raw(e, name);
       if (value === undefined) return undefined;
       if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
         return problem(name, 'an http(s) URL', value);
       }
       return value.replace(/\/+$/, '');
-    };
+    });
+  },
+  /** An http(s) URL's origin (scheme, host, port), whatever path the value carries. */
+  optionalOrigin(name: string): Field<string | undefined> {
+    const url = env.optionalUrl(name);
+    return field(name, (e) => {
+      const value = url(e);
+      return value === undefined ? undefined : new URL(value).origin;
+    });
   },
   oneOf<const T extends string>(name: string, values: readonly T[], fallback: T): Field<T> {
-    return (e) => {
+    return field(name, (e) => {
       const value = raw(e, name) ?? fallback;
       return (values as readonly string[]).includes(value)
         ? (value as T)
         : problem(name, values.join(' | '), value);
-    };
+    });
   },
   /** A key prefix: non-empty, no leading slash, always ending in `/`. */
   prefix(name: string, fallback: string): Field<string> {
-    return (e) => {
+    return field(name, (e) => {
       const value = raw(e, name) ?? fallback;
       if (value.startsWith('/') || value === '/')
         return problem(name, 'a key prefix such as "thumbnails/"', value);
       return value.endsWith('/') ? value : `${value}/`;
-    };
+    });
   },
 };
 
@@ -101,6 +114,22 @@ export function loadConfig<S extends ConfigSpec>(spec: S, source: Env = process.
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return result as ConfigOf<S>;
+}
+
+/**
+ * The environment that makes `loadConfig(spec)` read `values` back: how a launcher (the local stack) sets a
+ * component's variables without retyping their names. Unset values are left out.
+ */
+export function configEnv<S extends ConfigSpec>(
+  spec: S,
+  values: { [K in keyof S]?: ReturnType<S[K]> },
+): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    const variable = spec[key]?.variable;
+    if (variable !== undefined && value !== undefined) result[variable] = String(value);
+  }
+  return result;
 }
 
 /** Settings every part of the pipeline shares: where the bucket, queues and events topic are. */
