@@ -3,6 +3,7 @@
  * port and DATA_DIR): workers and the API report it, back off, and recover by themselves, and the video's
  * message survives until its thumbnails exist.
  */
+import { thumbnailKeys } from '@thumbs/model';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -13,7 +14,6 @@ import {
   startFaultStack,
   testClip,
   testDir,
-  thumbnailsOf,
   until,
   upload,
   type FaultStack,
@@ -95,7 +95,7 @@ it('rides out an S3 + SQS outage in the middle of a job and finishes the video a
     (d) => d.visible + d.inFlight === 0,
     30_000,
   );
-  expect((await listKeys(env.aws.s3, 'thumbnails/')).sort()).toEqual(thumbnailsOf(source));
+  expect((await listKeys(env.aws.s3, 'thumbnails/')).sort()).toEqual(thumbnailKeys(source));
   expect(await listKeys(env.aws.s3, 'failures/')).toEqual([]);
   expect(await queueDepth(env.aws.sqs, env.stack.resources.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
 

@@ -282,11 +282,6 @@ export async function upload(s3: S3Client, key: string, body: Buffer): Promise<v
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
 }
 
-/** The three thumbnail keys of a source video. */
-export function thumbnailsOf(source: string): string[] {
-  return ['10', '50', '95'].map((slug) => `thumbnails/${source}/${slug}.jpg`);
-}
-
 /**
  * An ffprobe that first sleeps when the video's name contains `slow` (the worker's range relay keeps the
  * name in its URL), then runs the real ffprobe: a job certain to be in progress for a while. A name with

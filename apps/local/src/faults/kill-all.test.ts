@@ -3,13 +3,14 @@
  * middle of a burst of uploads, then started again on the same DATA_DIR: every upload the endpoint
  * acknowledged gets its three thumbnails and nothing reaches the DLQ (S3 events are at least once).
  */
+import { thumbnailKeys } from '@thumbs/model';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, expect, it } from 'vitest';
-import { listKeys, queueDepth, testClip, testDir, thumbnailsOf, until, upload } from './harness.ts';
+import { listKeys, queueDepth, testClip, testDir, until, upload } from './harness.ts';
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 const { dir, dataDir } = testDir('faults-kill-all-');
@@ -125,7 +126,7 @@ it('loses no acknowledged upload when every process of the stack is killed mid-b
   const second = await startStack();
   const again = clients(second.endpoint);
   try {
-    const wanted = acknowledged.flatMap(thumbnailsOf);
+    const wanted = acknowledged.flatMap((source) => thumbnailKeys(source));
     await until(
       'three thumbnails for every acknowledged upload',
       () => listKeys(again.s3, 'thumbnails/'),

@@ -4,7 +4,7 @@
  * drains; and a video uploaded while the bucket notification was off is found and processed by the backfill.
  */
 import { DeleteObjectCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
-import type { PipelineState } from '@thumbs/model';
+import { thumbnailKeys, type PipelineState } from '@thumbs/model';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   BUCKET,
@@ -13,7 +13,6 @@ import {
   startFaultStack,
   testClip,
   testDir,
-  thumbnailsOf,
   until,
   upload,
   type FaultStack,
@@ -123,7 +122,7 @@ it('finds and processes, with the backfill, a video uploaded while the notificat
     (k) => k.length === 3,
     90_000,
   );
-  expect((await listKeys(env.aws.s3, `thumbnails/${source}/`)).sort()).toEqual(thumbnailsOf(source).sort());
+  expect((await listKeys(env.aws.s3, `thumbnails/${source}/`)).sort()).toEqual(thumbnailKeys(source).sort());
   await until(
     'the dashboard counting it',
     state,

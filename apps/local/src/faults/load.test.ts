@@ -2,6 +2,7 @@
  * Load: 300 uploads at once. Every video gets its three thumbnails exactly once, nothing is lost or
  * duplicated, and the fleet scales up to its maximum and back to zero.
  */
+import { thumbnailKeys } from '@thumbs/model';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   listKeys,
@@ -9,7 +10,6 @@ import {
   startFaultStack,
   testClip,
   testDir,
-  thumbnailsOf,
   until,
   upload,
   type FaultStack,
@@ -73,7 +73,7 @@ it(`processes ${VIDEOS} simultaneous uploads exactly once and scales the fleet t
 
   expect(Math.max(...fleetSizes)).toBe(MAX_WORKERS);
   expect((await listKeys(env.aws.s3, '')).sort()).toEqual(
-    [...sources, ...sources.flatMap(thumbnailsOf)].sort(),
+    [...sources, ...sources.flatMap((source) => thumbnailKeys(source))].sort(),
   );
   const doneSources = env.events.of('job.done').map((e) => ('source' in e ? e.source : ''));
   expect(doneSources.sort()).toEqual([...sources].sort());

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { isPermanentFailure, type DlqEntry } from '@thumbs/model';
+import { isPermanentFailure, type DlqEntry, thumbnailKeys } from '@thumbs/model';
 import { ffmpegPath } from '@thumbs/runtime';
 import { makeAudioOnly } from '../../../worker/src/testing/clips.ts';
 import {
@@ -17,7 +17,6 @@ import {
   startFaultStack,
   testClip,
   testDir,
-  thumbnailsOf,
   until,
   upload,
   type FaultStack,
@@ -99,7 +98,9 @@ it('sends each poison file to the DLQ at its first attempt with its kind and err
       source,
     ).toEqual([[1, true, true]]);
   }
-  expect((await listKeys(env.aws.s3, 'thumbnails/')).sort()).toEqual(goodKeys.flatMap(thumbnailsOf).sort());
+  expect((await listKeys(env.aws.s3, 'thumbnails/')).sort()).toEqual(
+    goodKeys.flatMap((source) => thumbnailKeys(source)).sort(),
+  );
   expect((await listKeys(env.aws.s3, 'failures/')).sort()).toEqual(
     poisonKeys.map((k) => `failures/${k}.json`).sort(),
   );

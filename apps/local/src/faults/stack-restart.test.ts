@@ -2,6 +2,7 @@
  * Stopping the whole local stack with videos queued and in flight, then starting it again on the same
  * DATA_DIR: every video is processed once, and nothing in S3 or SQS is lost.
  */
+import { thumbnailKeys } from '@thumbs/model';
 import { rmSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import type { PodChange } from '../pods.ts';
@@ -12,7 +13,6 @@ import {
   startFaultStack,
   testClip,
   testDir,
-  thumbnailsOf,
   until,
   upload,
   type FaultStack,
@@ -80,7 +80,9 @@ it('processes every video after a stop and restart with messages queued and in f
     (d) => d.visible + d.inFlight === 0,
     60_000,
   );
-  expect((await listKeys(env.aws.s3, 'thumbnails/')).sort()).toEqual(sources.flatMap(thumbnailsOf).sort());
+  expect((await listKeys(env.aws.s3, 'thumbnails/')).sort()).toEqual(
+    sources.flatMap((source) => thumbnailKeys(source)).sort(),
+  );
   expect(await listKeys(env.aws.s3, 'failures/')).toEqual([]);
   expect(await queueDepth(env.aws.sqs, env.stack.resources.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
 }, 300_000);

@@ -5,7 +5,7 @@
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { failureKey } from '@thumbs/model';
+import { failureKey, thumbnailKeys } from '@thumbs/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodChange } from '../pods.ts';
 import {
@@ -16,7 +16,6 @@ import {
   startFaultStack,
   testClip,
   testDir,
-  thumbnailsOf,
   until,
   upload,
   workerPids,
@@ -86,7 +85,7 @@ describe('worker faults', () => {
   /** Exactly three whole JPEGs made from this version of the source, and nothing else for it. */
   async function expectOneSetOfThumbnails(source: string): Promise<void> {
     const keys = await listKeys(env.aws.s3, `thumbnails/${source}/`);
-    expect(keys.sort()).toEqual(thumbnailsOf(source));
+    expect(keys.sort()).toEqual(thumbnailKeys(source));
     const sourceTag = (await env.aws.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: source }))).ETag;
     for (const key of keys) {
       const object = await env.aws.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -119,7 +118,7 @@ describe('worker faults', () => {
     expect(env.events.of('job.done', source)).toHaveLength(1);
     await expectOneSetOfThumbnails(source);
     expect(await listKeys(env.aws.s3, 'failures/')).toEqual([]);
-    expect(await listKeys(env.aws.s3, '')).toEqual([...thumbnailsOf(source), source].sort());
+    expect(await listKeys(env.aws.s3, '')).toEqual([...thumbnailKeys(source), source].sort());
     const multipart = await env.aws.s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
     expect(multipart.Uploads ?? []).toEqual([]);
   }, 150_000);
