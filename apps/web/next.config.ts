@@ -8,8 +8,8 @@ const config: NextConfig = {
   output: 'standalone',
   outputFileTracingRoot: repoRoot,
   turbopack: { root: repoRoot },
-  // @thumbs/model ships TypeScript sources (imports with `.ts` extensions); the bundler compiles them.
-  transpilePackages: ['@thumbs/model'],
+  // The workspace packages ship TypeScript sources (imports with `.ts` extensions); the bundler compiles them.
+  transpilePackages: ['@thumbs/model', '@thumbs/runtime'],
   poweredByHeader: false,
   reactStrictMode: true,
   // Headers that do not depend on the environment; the CSP is set per request in proxy.ts.

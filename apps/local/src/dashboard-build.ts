@@ -5,9 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { repoRoot } from './local-config.ts';
 import type { Log } from './log.ts';
-import { webBuildIsStale } from './web-build.ts';
-
-export const WEB_DIR = join(repoRoot, 'apps/web');
+import { WEB_DIR, webBuildIsStale } from './web-build.ts';
 
 /** The `next` CLI of the web app, when its dependencies are installed. */
 export function nextBin(): string | undefined {
@@ -25,7 +23,7 @@ export async function ensureDashboardBuilt(options: {
   log: Log;
   signal?: AbortSignal;
 }): Promise<boolean> {
-  if (!webBuildIsStale(WEB_DIR, [WEB_DIR, join(repoRoot, 'packages/model/src')])) return true;
+  if (!webBuildIsStale()) return true;
   const { log } = options;
   log(
     'info',

@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 function outbox(deliver: (event: S3ObjectEvent) => Promise<void>, log = silentLog): EventOutbox {
-  const created = new EventOutbox({ file, deliver, log, retryMs: { first: 5, max: 20 } });
+  const created = new EventOutbox({ file, deliver, log, retry: { firstMs: 5, maxMs: 20 } });
   outboxes.push(created);
   return created;
 }

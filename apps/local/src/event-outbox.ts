@@ -4,8 +4,8 @@
  * an unreachable queue between the two delays the event but never loses it (at least once, as AWS promises).
  */
 import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3ObjectEventName } from '@thumbs/model';
+import { backoffDelay, sleep, type Backoff } from '@thumbs/runtime';
 import type { Log } from './log.ts';
 
 export interface S3ObjectEvent {
@@ -31,7 +31,7 @@ export interface EventOutboxOptions {
   deliver: (event: S3ObjectEvent) => Promise<void>;
   log: Log;
   /** First and longest wait between delivery attempts. */
-  retryMs?: { first: number; max: number };
+  retry?: Backoff;
 }
 
 /** Client errors (a queue that refuses, a bad request) do not heal by retrying; outages and throttling do. */
@@ -122,9 +122,8 @@ export class EventOutbox {
   }
 
   async #run(): Promise<void> {
-    const { first, max } = this.#options.retryMs ?? { first: 250, max: 10_000 };
-    let wait = first;
-    let failing = false;
+    const retry = this.#options.retry ?? { firstMs: 250, maxMs: 10_000 };
+    let failures = 0;
     for (const [id, event] of this.#pending) {
       for (;;) {
         if (this.#stopping.signal.aborted) return;
@@ -137,16 +136,13 @@ export class EventOutbox {
             this.#options.log('warn', `${where} dropped: ${(error as Error).message}`);
             break;
           }
-          if (!failing)
+          if (failures === 0)
             this.#options.log('warn', `${where} not delivered yet (${(error as Error).message}); retrying`);
-          failing = true;
-          await sleep(wait, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
-          wait = Math.min(max, wait * 2);
+          await sleep(backoffDelay(retry, ++failures), this.#stopping.signal);
         }
       }
-      if (failing) this.#options.log('info', 'S3 events: delivering again');
-      failing = false;
-      wait = first;
+      if (failures > 0) this.#options.log('info', 'S3 events: delivering again');
+      failures = 0;
       this.#done(id);
     }
   }

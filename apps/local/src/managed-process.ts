@@ -3,6 +3,7 @@
  * Succeeded/Failed), restart with backoff when it exits on its own (restarts + 1), CPU and memory sampled
  * from /proc, output in `<logDir>/<pod name>.log`, and a graceful stop (SIGTERM, then SIGKILL after a grace).
  */
+import { backoffDelay } from '@thumbs/runtime';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -24,7 +25,8 @@ export interface ProcessSpec {
   sampleMs?: number;
 }
 
-const MAX_BACKOFF_MS = 30_000;
+/** Kubernetes' CrashLoopBackOff, shortened: 1 s doubling to 30 s. */
+const RESTART_BACKOFF = { firstMs: 1000, maxMs: 30_000 };
 /** A run this long counts as healthy: the next crash starts the backoff afresh. */
 const HEALTHY_RUN_MS = 60_000;
 
@@ -164,7 +166,7 @@ export class ManagedProcess {
       return;
     }
     if (Date.now() - this.#startedAt > HEALTHY_RUN_MS) this.#crashes = 0;
-    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** this.#crashes++);
+    const delay = backoffDelay(RESTART_BACKOFF, ++this.#crashes);
     const output = tail(this.logFile);
     this.#log(
       exitCode === 0 ? 'warn' : 'error',

@@ -14,7 +14,7 @@ import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts';
 import { irsaEnv, roleCredentials } from './aws-auth/component-credentials.ts';
 import type { IdentityAuthority } from './aws-auth/identities.ts';
 import { apiEnv, componentEnv } from './component-env.ts';
-import { ensureDashboardBuilt, nextBin, WEB_DIR } from './dashboard-build.ts';
+import { ensureDashboardBuilt, nextBin } from './dashboard-build.ts';
 import { WorkerFleet } from './fleet.ts';
 import { kubeconfigYaml, startKubeApi } from './kube-api.ts';
 import { loadLocalConfig, repoRoot, type LocalConfig } from './local-config.ts';
@@ -25,6 +25,7 @@ import { PodRegistry } from './pods.ts';
 import { assertPortFree, freePort, listenOrExplain, PortInUseError, waitForHttp } from './ports.ts';
 import { generateSamples, uploadSamples } from './samples.ts';
 import { ensurePipelineResources, type PipelineResources } from './setup.ts';
+import { WEB_DIR } from './web-build.ts';
 
 export { PortInUseError };
 

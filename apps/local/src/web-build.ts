@@ -1,7 +1,14 @@
 /** Whether the dashboard's production build is missing or older than its sources. */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { repoRoot } from './local-config.ts';
 
+export const WEB_DIR = join(repoRoot, 'apps/web');
+/** The web app and the workspace packages its bundle compiles (next.config.ts `transpilePackages`). */
+const SOURCES = [
+  WEB_DIR,
+  ...['packages/model/src', 'packages/runtime/src'].map((dir) => join(repoRoot, dir)),
+];
 const SKIP = new Set(['node_modules', '.next', '.turbo', 'e2e', 'test-results']);
 
 function newestMtime(path: string): number {
@@ -16,9 +23,8 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-/** `sources` are the web app and the packages it bundles. */
-export function webBuildIsStale(webDir: string, sources: string[]): boolean {
-  const built = statSync(join(webDir, '.next', 'BUILD_ID'), { throwIfNoEntry: false });
+export function webBuildIsStale(): boolean {
+  const built = statSync(join(WEB_DIR, '.next', 'BUILD_ID'), { throwIfNoEntry: false });
   if (!built) return true;
-  return sources.some((source) => newestMtime(source) > built.mtimeMs);
+  return SOURCES.some((source) => newestMtime(source) > built.mtimeMs);
 }

@@ -96,7 +96,7 @@ export function apiPid(): number {
 
 /** Builds the dashboard (next build) unless .next is newer than every source it is built from. */
 export function ensureWebBuild(): void {
-  if (!webBuildIsStale(webDir, [webDir, join(repoRoot, 'packages/model/src')])) return;
+  if (!webBuildIsStale()) return;
   execFileSync('npm', ['run', 'build', '-w', '@thumbs/web'], {
     cwd: repoRoot,
     stdio: 'inherit',

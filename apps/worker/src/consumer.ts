@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
@@ -7,7 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { isRemovalEvent, parseQueueMessage } from '@thumbs/model';
-import type { Logger } from '@thumbs/runtime';
+import { backoffDelay, sleep, type Logger } from '@thumbs/runtime';
 import { runJob, type JobOutcome, type JobSettings } from './job.ts';
 import { removeVideo } from './remove-video.ts';
 import { setVisibility, startHeartbeat } from './visibility.ts';
@@ -36,6 +35,9 @@ export interface Consumer {
   stop(graceMs: number): Promise<void>;
 }
 
+/** Between attempts to find the queue or to receive from it while SQS fails. */
+const RETRY = { firstMs: 1000, maxMs: 30_000 };
+
 export function createConsumer(settings: ConsumerSettings): Consumer {
   const { sqs, log } = settings;
   /** Aborted by stop(): ends waits between polls at once, but not the poll in progress. */
@@ -45,7 +47,7 @@ export function createConsumer(settings: ConsumerSettings): Consumer {
   let running: Promise<void> = Promise.resolve();
 
   /** Waits, or stops waiting as soon as the consumer is stopped. */
-  const pause = (ms: number) => sleep(ms, undefined, { signal: polling.signal }).catch(() => undefined);
+  const pause = (failures: number) => sleep(backoffDelay(RETRY, failures), polling.signal);
 
   async function queueUrl(): Promise<string | undefined> {
     for (let attempt = 1; !polling.signal.aborted; attempt++) {
@@ -53,7 +55,7 @@ export function createConsumer(settings: ConsumerSettings): Consumer {
         return await settings.resolveQueueUrl();
       } catch (error) {
         log.error({ err: error, attempt }, 'cannot find the work queue yet; retrying');
-        await pause(Math.min(30_000, 500 * 2 ** attempt));
+        await pause(attempt);
       }
     }
     return undefined;
@@ -170,7 +172,7 @@ export function createConsumer(settings: ConsumerSettings): Consumer {
         if (polling.signal.aborted) break;
         errors++;
         log.error({ err: error }, 'could not receive messages; retrying');
-        await pause(Math.min(30_000, 500 * 2 ** errors));
+        await pause(errors);
         continue;
       }
       for (const message of messages) {

@@ -1,4 +1,5 @@
 export * from './aws.ts';
+export * from './backoff.ts';
 export * from './config.ts';
 export * from './logger.ts';
 export * from './media.ts';

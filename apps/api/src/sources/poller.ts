@@ -1,3 +1,5 @@
+import { backoffDelay } from '@thumbs/runtime';
+
 export interface PollerOptions {
   name: string;
   intervalMs: number | (() => number);
@@ -72,11 +74,13 @@ export class Poller {
         this.schedule(typeof interval === 'function' ? interval() : interval);
       } catch (error) {
         this.failures++;
-        const base =
-          typeof this.options.intervalMs === 'function' ? 1000 : Math.max(this.options.intervalMs, 1000);
-        const retryIn = Math.min(
-          this.options.maxBackoffMs ?? 60_000,
-          base * 2 ** Math.min(this.failures - 1, 10),
+        const interval = this.options.intervalMs;
+        const retryIn = backoffDelay(
+          {
+            firstMs: typeof interval === 'function' ? 1000 : Math.max(interval, 1000),
+            maxMs: this.options.maxBackoffMs ?? 60_000,
+          },
+          this.failures,
         );
         this.options.onError(error, retryIn);
         this.schedule(retryIn);

@@ -4,9 +4,9 @@
  * API was down.
  */
 import type { Job, PipelineState, ServerMessage } from '@thumbs/model';
+import { backoffDelay, RECONNECT_BACKOFF } from '@thumbs/runtime';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { reconnectDelay } from '../../../web/src/lib/backoff.ts';
 import { listKeys, startFaultStack, testClip, testDir, until, upload, type FaultStack } from './harness.ts';
 
 /** A dashboard's view of the pipeline over /ws: the snapshot, then the updates applied to it. */
@@ -17,7 +17,7 @@ class Mirror {
   connected = false;
   #socket: WebSocket | undefined;
   #closed = false;
-  #attempt = 0;
+  #failures = 0;
   readonly #url: string;
 
   constructor(url: string) {
@@ -30,13 +30,13 @@ class Mirror {
     this.#socket = socket;
     socket.on('open', () => {
       this.connected = true;
-      this.#attempt = 0;
+      this.#failures = 0;
     });
     socket.on('message', (data) => this.#apply(JSON.parse(String(data)) as ServerMessage));
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.connected = false;
-      if (!this.#closed) setTimeout(() => this.#connect(), reconnectDelay(this.#attempt++));
+      if (!this.#closed) setTimeout(() => this.#connect(), backoffDelay(RECONNECT_BACKOFF, ++this.#failures));
     });
   }
 

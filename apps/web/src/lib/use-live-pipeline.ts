@@ -1,8 +1,8 @@
 'use client';
 
 import type { PipelineState } from '@thumbs/model';
+import { backoffDelay, RECONNECT_BACKOFF } from '@thumbs/runtime/backoff';
 import { useEffect, useState } from 'react';
-import { reconnectDelay } from './backoff.ts';
 import { applyMessage, parseServerMessage } from './pipeline-state.ts';
 
 export type LinkStatus = 'connecting' | 'live' | 'down';
@@ -35,7 +35,7 @@ export function useLivePipeline(wsUrl: string | null): LivePipeline {
   useEffect(() => {
     if (wsUrl === null) return;
     let socket: WebSocket | null = null;
-    let attempt = 0;
+    let failures = 0;
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
     let silenceTimer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
@@ -56,7 +56,7 @@ export function useLivePipeline(wsUrl: string | null): LivePipeline {
         const msg = parseServerMessage(event.data);
         if (!msg) return;
         if (msg.type === 'snapshot') {
-          attempt = 0;
+          failures = 0;
           setLink({ status: 'live', downSince: null, retryAt: null });
         }
         setState((current) => applyMessage(current, msg));
@@ -72,7 +72,7 @@ export function useLivePipeline(wsUrl: string | null): LivePipeline {
         socket = null;
       }
       if (stopped) return;
-      const delay = reconnectDelay(attempt++);
+      const delay = backoffDelay(RECONNECT_BACKOFF, ++failures);
       const now = Date.now();
       setLink((prev) => ({ status: 'down', downSince: prev.downSince ?? now, retryAt: now + delay }));
       retryTimer = setTimeout(connect, delay);
