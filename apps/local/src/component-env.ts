@@ -1,7 +1,9 @@
-/** The environment each component of the local stack starts with, named by the components' own config specs. */
-import { apiSpec } from '@thumbs/api/config';
+/**
+ * The environment each component of the local stack starts with. The shared settings are named by the
+ * pipeline's own config spec; the few of one app alone are named here, as a Kubernetes manifest names them
+ * (apps/local must not depend on the apps it runs: their tests depend on it).
+ */
 import { configEnv, pipelineSpec } from '@thumbs/runtime';
-import { workerSpec } from '@thumbs/worker/config';
 import { join } from 'node:path';
 import type { LocalConfig } from './local-config.ts';
 import type { PipelineResources } from './setup.ts';
@@ -26,7 +28,7 @@ export function componentEnv(inputs: ComponentEnvInputs): NodeJS.ProcessEnv {
   ) as NodeJS.ProcessEnv;
   return {
     // The worker asks for the queue's visibility timeout on each receive, unless told otherwise.
-    ...configEnv(workerSpec, { visibilityTimeoutSeconds: Math.max(3, config.visibilityTimeoutSeconds) }),
+    WORKER_VISIBILITY_TIMEOUT: String(Math.max(3, config.visibilityTimeoutSeconds)),
     ...inherited,
     ...childEnv,
     AWS_DEFAULT_REGION: config.region,
@@ -40,11 +42,15 @@ export function componentEnv(inputs: ComponentEnvInputs): NodeJS.ProcessEnv {
       dlqUrl: resources.dlqUrl,
       eventsTopicArn: resources.topicArn,
     }),
-    ...configEnv(apiSpec, { k8sNamespace: config.namespace }),
+    K8S_NAMESPACE: config.namespace,
   };
 }
 
 /** The API's own variables on top of the shared ones. */
 export function apiEnv(values: { port: number; adminToken: string; dashboardOrigin: string }) {
-  return configEnv(apiSpec, values);
+  return {
+    API_PORT: String(values.port),
+    ADMIN_TOKEN: values.adminToken,
+    DASHBOARD_ORIGIN: values.dashboardOrigin,
+  };
 }
