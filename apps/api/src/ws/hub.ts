@@ -66,7 +66,12 @@ export class WsHub {
   private readonly unsubscribe: () => void;
   private readonly flushTimer: NodeJS.Timeout;
   private readonly heartbeatTimer: NodeJS.Timeout;
-  readonly stats: HubStats = { clients: 0, coalesced: 0, slowClosed: 0 };
+  private coalesced = 0;
+  private slowClosed = 0;
+
+  get stats(): HubStats {
+    return { clients: this.clients.size, coalesced: this.coalesced, slowClosed: this.slowClosed };
+  }
 
   constructor(options: HubOptions) {
     this.options = {
@@ -104,7 +109,6 @@ export class WsHub {
     };
     this.clients.add(client);
     this.perIp.set(ip, this.countFrom(ip) + 1);
-    this.stats.clients = this.clients.size;
     socket.on('pong', () => (client.alive = true));
     socket.on('message', (data, isBinary) => this.receive(client, data, isBinary));
     socket.on('close', () => this.remove(client));
@@ -134,7 +138,6 @@ export class WsHub {
     const count = this.countFrom(client.ip) - 1;
     if (count > 0) this.perIp.set(client.ip, count);
     else this.perIp.delete(client.ip);
-    this.stats.clients = this.clients.size;
   }
 
   /** Nothing waits to go out before the next message (no snapshot either), and the socket is draining. */
@@ -172,7 +175,7 @@ export class WsHub {
 
   private closeSlow(client: Client, reason: string): void {
     if (!this.clients.has(client)) return;
-    this.stats.slowClosed++;
+    this.slowClosed++;
     this.options.log.info({ ip: client.ip, bufferedAmount: client.socket.bufferedAmount }, reason);
     client.socket.terminate();
     this.remove(client);
@@ -181,7 +184,7 @@ export class WsHub {
   private enqueue(client: Client, message: ServerMessage): void {
     client.behindSince ??= Date.now();
     if (client.needsSnapshot && message.type !== 'pong' && message.type !== 'error') return;
-    this.stats.coalesced++;
+    this.coalesced++;
     const { pending } = client;
     if (message.type === 'purged') {
       for (const key of [...pending.keys()])
@@ -289,7 +292,6 @@ export class WsHub {
       client.alive = false;
       client.socket.ping();
     }
-    this.stats.clients = this.clients.size;
     this.broadcast({ type: 'heartbeat', time: new Date().toISOString() });
   }
 }
