@@ -30,6 +30,7 @@ function banner(stack: LocalStack): string {
     '',
     row('Dashboard', urls.dashboard ? `${colour.cyan}${urls.dashboard}${colour.reset}` : 'not started'),
     row('API (REST + /ws)', urls.api ?? 'not started'),
+    ...(urls.api ? [row('API reference (OpenAPI)', `${urls.api}/docs  (JSON: ${urls.api}/docs/json)`)] : []),
     row(
       'AWS (S3, SQS, SNS, STS)',
       `${urls.aws.replace('127.0.0.1', 'localhost')}  region ${config.region}, ` +

@@ -4,8 +4,9 @@ import { baseName, formatBytes, formatCount, formatDuration, formatSince } from 
 describe('format', () => {
   it('formats bytes', () => {
     expect(formatBytes(0)).toBe('0 B');
-    expect(formatBytes(1536)).toBe('1.5 KB');
-    expect(formatBytes(50 * 1024 * 1024)).toBe('50 MB');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(50 * 1024 * 1024)).toBe('50 MiB');
+    expect(formatBytes(5 * 1024 ** 4)).toBe('5.0 TiB');
   });
 
   it('formats durations', () => {

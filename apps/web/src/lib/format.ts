@@ -1,4 +1,5 @@
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+// Binary units, as the sizes are computed: 1 KiB = 1024 bytes.
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
 export function formatBytes(bytes: number): string {
   let value = bytes;
