@@ -131,9 +131,11 @@ data "aws_iam_policy_document" "api" {
     resources = ["${local.bucket_arn}/leases/*"]
   }
 
+  # Presigned single PUTs and the dashboard's multipart uploads (s3:PutObject covers CreateMultipartUpload,
+  # UploadPart and CompleteMultipartUpload; resuming lists an upload's parts, cancelling aborts it).
   statement {
     sid       = "CreateUploads"
-    actions   = ["s3:PutObject"]
+    actions   = ["s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
     resources = ["${local.bucket_arn}/uploads/*"]
   }
 

@@ -21,6 +21,11 @@ export const apiSpec = {
   k8sNamespace: env.string('K8S_NAMESPACE', 'thumbnail-pipeline'),
   podsEnabled: env.bool('PODS_ENABLED', true),
   uploadMaxBytes: env.int('UPLOAD_MAX_BYTES', 5 * 1024 ** 3, { min: 1 }),
+  /** Multipart uploads from the dashboard: S3's object limit (5 TiB) unless an operator sets a lower one. */
+  multipartUploadMaxBytes: env.int('MULTIPART_UPLOAD_MAX_BYTES', 5 * 1024 ** 4, {
+    min: 1,
+    max: 5 * 1024 ** 4,
+  }),
   uploadUrlTtlSeconds: env.int('UPLOAD_URL_TTL_SECONDS', 900, { min: 60, max: 3600 }),
   thumbnailUrlTtlSeconds: env.int('THUMBNAIL_URL_TTL_SECONDS', 3600, { min: 300, max: 604800 }),
   snapshotThumbnails: env.int('SNAPSHOT_THUMBNAILS', 500, { min: 1, max: 5000 }),
@@ -38,6 +43,8 @@ export const apiSpec = {
   backfillLeaseKey: env.string('BACKFILL_LEASE_KEY', 'leases/backfill.json'),
   readRateLimit: env.int('READ_RATE_LIMIT', 600, { min: 1 }),
   adminRateLimit: env.int('ADMIN_RATE_LIMIT', 30, { min: 1 }),
+  /** The multipart upload routes, per minute: an upload calls them once per batch of parts. */
+  uploadRateLimit: env.int('UPLOAD_RATE_LIMIT', 300, { min: 1 }),
 };
 export type ApiConfig = ConfigOf<typeof apiSpec>;
 

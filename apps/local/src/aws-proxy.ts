@@ -3,7 +3,8 @@
  * emulator lacks — signed requests checked and authorized against each caller's IAM role (see aws-auth/),
  * STS for IRSA, S3 bucket notification configurations with event delivery to SQS, and the bucket's CORS
  * rules so that the dashboard (and only the dashboard) can upload to a presigned URL — and serves ranged
- * GetObjects from the emulator's files, as the emulator reads a whole object for every range.
+ * GetObjects from the emulator's files, as the emulator reads a whole object for every range, and the
+ * multipart-upload listings it lacks (ListParts, ListMultipartUploads) from its record of uploads in progress.
  */
 import {
   Agent,
@@ -42,6 +43,8 @@ import { Notifier } from './notifier.ts';
 import { formUploadKey, readS3Request } from './s3-request.ts';
 import { BadBodyError, needsMultipart, putLargeObject, UpstreamError } from './large-put.ts';
 import { servableRange, serveRangedGet } from './ranged-get.ts';
+import { listMultipartUploads, listParts } from './multipart-listing.ts';
+import { uploadPartRefusal } from './upload-part.ts';
 import type { Log } from './log.ts';
 import { isVisibilityChange, withoutZeroVisibility } from './sqs-visibility.ts';
 
@@ -553,6 +556,16 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
     if (bucket && type.kind === 'notification-put') return putNotification(req, res, bucket);
     if (bucket && type.kind === 'notification-get') return getNotification(res, bucket);
     if (bucket && operation.name === 'DeleteObjects') return deleteObjects(req, res, caller, operation, cors);
+    if (bucket && (operation.name === 'ListParts' || operation.name === 'ListMultipartUploads'))
+      return answerListing(res, operation.name, bucket, key ?? '', rawUrl, cors);
+    if (operation.name === 'UploadPart') {
+      const refusal = uploadPartRefusal(new URL(rawUrl, 'http://local').searchParams, req.headers);
+      if (refusal) {
+        res.setHeader('connection', 'close');
+        res.on('finish', () => req.destroy());
+        return sendError(res, 's3', 'xml', refusal, false, cors);
+      }
+    }
     if (bucket && key && type.kind === 'object-created') {
       const recordCreated = async (status: number) => {
         if (status >= 200 && status < 300) await recordEvent(bucket, key, type.event);
@@ -627,6 +640,45 @@ export async function startAwsProxy(options: AwsProxyOptions): Promise<AwsProxy>
       });
     }
     forward(req, res, { cors, hideMissing: hide });
+  }
+
+  /** ListParts and ListMultipartUploads, which the emulator lacks (see multipart-listing.ts). */
+  async function answerListing(
+    res: ServerResponse,
+    name: 'ListParts' | 'ListMultipartUploads',
+    bucket: string,
+    key: string,
+    rawUrl: string,
+    cors: Record<string, string>,
+  ): Promise<void> {
+    if (!options.s3StorageDir) {
+      return sendError(
+        res,
+        's3',
+        'xml',
+        { status: 501, code: 'NotImplemented', message: `${name} needs the emulator's storage directory` },
+        false,
+        cors,
+      );
+    }
+    if (!(await notifier.bucketExists(bucket))) {
+      return sendError(
+        res,
+        's3',
+        'xml',
+        { status: 404, code: 'NoSuchBucket', message: 'The specified bucket does not exist', bucket },
+        false,
+        cors,
+      );
+    }
+    const params = new URL(rawUrl, 'http://local').searchParams;
+    const answer =
+      name === 'ListParts'
+        ? await listParts(options.s3StorageDir, bucket, key, params)
+        : await listMultipartUploads(options.s3StorageDir, bucket, params);
+    if (typeof answer !== 'string') return sendError(res, 's3', 'xml', answer, false, cors);
+    res.writeHead(200, { 'content-type': 'application/xml', ...cors });
+    res.end(answer);
   }
 
   /** The emulator has no message move tasks: the endpoint runs them (the caller is already authorized). */

@@ -6,15 +6,11 @@ import {
   PresignedUploadSchema,
   QueuedResultSchema,
   UploadRequestSchema,
-  isVideoKey,
-  videoContentType,
 } from '@thumbs/model';
 import type { Pipeline } from '../pipeline.ts';
 import { requireAdminToken } from './admin-auth.ts';
 import { errors } from './errors.ts';
-
-/** Content types browsers report for videos besides the canonical one for each extension. */
-const GENERIC_TYPES = new Set(['application/octet-stream', 'video/mpeg', 'video/x-m4v', 'video/mp4']);
+import { checkUploadRequest } from './upload-request.ts';
 
 export interface AdminOptions {
   pipeline: Pipeline;
@@ -60,26 +56,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (
       },
     },
     async (request, reply) => {
-      const { filename, contentType, size } = request.body;
-      const expected = videoContentType(filename);
-      const bad = (message: string) =>
-        reply.code(400).send({ statusCode: 400, error: 'Bad Request', message });
-      if (!isVideoKey(filename) || !expected)
-        return bad(`${JSON.stringify(filename)} is not a supported video file name`);
-      if (contentType !== expected && !GENERIC_TYPES.has(contentType)) {
-        return bad(`content type ${contentType} does not match ${filename} (expected ${expected})`);
-      }
-      if (size > pipeline.config.uploadMaxBytes) {
-        return reply.code(413).send({
-          statusCode: 413,
-          error: 'Payload Too Large',
-          message: `uploads are limited to ${pipeline.config.uploadMaxBytes} bytes`,
-        });
-      }
-      const upload = await pipeline.bucket.presignUpload(
-        { filename, contentType, size },
-        pipeline.config.uploadUrlTtlSeconds,
-      );
+      const problem = checkUploadRequest(request.body, pipeline.config.uploadMaxBytes);
+      if (problem) return reply.code(problem.statusCode).send(problem);
+      const upload = await pipeline.bucket.presignUpload(request.body, pipeline.config.uploadUrlTtlSeconds);
       await pipeline.announce({ type: 'job.queued', source: upload.key, time: new Date().toISOString() });
       return upload;
     },

@@ -1,10 +1,13 @@
 'use client';
 
 import { VIDEO_EXTENSIONS, type PipelineState } from '@thumbs/model';
-import { useId, useRef, useState, type DragEvent } from 'react';
-import { ApiError } from '../lib/api-client.ts';
+import { useEffect, useId, useRef, useState, type DragEvent } from 'react';
+import { ApiError, apiRequest } from '../lib/api-client.ts';
 import { baseName, formatBytes } from '../lib/format.ts';
-import { putFile, rejectReason, requestUpload, type PresignedUpload } from '../lib/upload.ts';
+import { abortUpload, ResumableUpload, type ApiCall } from '../lib/multipart-upload.ts';
+import { CancelledError } from '../lib/retry.ts';
+import { rejectReason } from '../lib/upload.ts';
+import { fingerprint, savedUploads, type SavedUpload } from '../lib/upload-store.ts';
 import { useAdmin } from './AdminProvider.tsx';
 import { Stage } from './Jobs.tsx';
 import { Panel } from './Panel.tsx';
@@ -13,14 +16,21 @@ interface UploadItem {
   id: number;
   name: string;
   size: number;
-  phase: 'rejected' | 'waiting' | 'uploading' | 'uploaded' | 'error';
+  phase: 'rejected' | 'waiting' | 'uploading' | 'uploaded' | 'error' | 'cancelled' | 'interrupted';
   progress: number;
   key?: string;
   message?: string;
+  /** Why an upload waits (retrying, offline). */
+  status?: string;
+  /** The upload a reload interrupted: the same file dropped again resumes it. */
+  saved?: SavedUpload;
 }
 
 const ACCEPT = ['video/*', ...VIDEO_EXTENSIONS].join(',');
 const KEPT = 20;
+/** Files uploading at once (each with its own parts in parallel); the others wait their turn. */
+const FILE_CONCURRENCY = 2;
+const ACTIVE = new Set<UploadItem['phase']>(['waiting', 'uploading', 'interrupted']);
 
 export function Upload({ state }: { state: PipelineState | null }) {
   const admin = useAdmin();
@@ -28,72 +38,133 @@ export function Upload({ state }: { state: PipelineState | null }) {
   const [items, setItems] = useState<UploadItem[]>([]);
   const [dragging, setDragging] = useState(false);
   const nextId = useRef(1);
+  const files = useRef(new Map<number, File>());
+  const running = useRef(new Map<number, ResumableUpload>());
+  const waiting = useRef<number[]>([]);
 
   const update = (id: number, patch: Partial<UploadItem>) =>
     setItems((list) => list.map((item) => (item.id === id ? { ...item, ...patch } : item)));
 
-  const start = async (files: File[]) => {
-    if (files.length === 0) return;
-    const added = files.map((file) => {
-      const reason = rejectReason(file);
-      const item: UploadItem = {
+  // Uploads a reload interrupted: shown until the file is dropped again or the upload is cancelled.
+  useEffect(() => {
+    const saved = savedUploads();
+    if (saved.length === 0) return;
+    setItems((list) => [
+      ...saved.map((upload) => ({
         id: nextId.current++,
-        name: file.name,
-        size: file.size,
-        phase: reason ? 'rejected' : 'waiting',
+        name: upload.name,
+        size: upload.size,
+        phase: 'interrupted' as const,
         progress: 0,
-        message: reason,
-      };
-      return { file, item };
-    });
-    setItems((list) => [...added.map((a) => a.item).reverse(), ...list].slice(0, KEPT));
-    const accepted = added.filter((a) => a.item.phase === 'waiting');
-    if (accepted.length === 0) return;
+        key: upload.key,
+        saved: upload,
+        message: 'Interrupted: drop the same file again to resume',
+      })),
+      ...list,
+    ]);
+  }, []);
 
-    // Ask the API for every presigned URL under one token prompt; a refused token re-asks and resumes.
-    const presigned = new Map<number, PresignedUpload>();
-    try {
-      const finished = await admin.withToken(async (token) => {
-        for (const { file, item } of accepted) {
-          if (presigned.has(item.id)) continue;
-          try {
-            presigned.set(item.id, await requestUpload(admin.api, token, file));
-          } catch (error) {
-            if (error instanceof ApiError && error.status === 401) throw error;
-            update(item.id, { phase: 'error', message: (error as Error).message });
-          }
-        }
-        return true;
-      });
-      if (!finished) {
-        for (const { item } of accepted)
-          update(item.id, { phase: 'error', message: 'Cancelled: no admin token' });
-        return;
-      }
-    } catch (error) {
-      for (const { item } of accepted) update(item.id, { phase: 'error', message: (error as Error).message });
-      return;
+  const call: ApiCall = async <T,>(path: string, options: { method?: string; body?: unknown } = {}) => {
+    const answer = await admin.withToken(async (token) => ({
+      value: await apiRequest<T>(admin.api, path, { ...options, token }),
+    }));
+    if (!answer) throw new ApiError(401, 'Cancelled: no admin token');
+    return answer.value;
+  };
+
+  const pump = () => {
+    while (running.current.size < FILE_CONCURRENCY) {
+      const id = waiting.current.shift();
+      if (id === undefined) return;
+      const file = files.current.get(id);
+      if (file) void run(id, file);
     }
+  };
 
-    await Promise.all(
-      accepted.map(async ({ file, item }) => {
-        const upload = presigned.get(item.id);
-        if (!upload) return;
-        update(item.id, { phase: 'uploading', key: upload.key });
-        try {
-          await putFile(upload, file, (progress) => update(item.id, { progress }));
-          update(item.id, { phase: 'uploaded', progress: 1 });
-        } catch (error) {
-          update(item.id, { phase: 'error', message: (error as Error).message });
-        }
+  const run = async (id: number, file: File) => {
+    const upload = new ResumableUpload(file, call, {
+      onProgress: (progress) => update(id, { progress }),
+      onStatus: (status) => update(id, { status }),
+      onKey: (key) => update(id, { key }),
+    });
+    running.current.set(id, upload);
+    update(id, { phase: 'uploading', message: undefined, status: undefined, saved: undefined });
+    try {
+      await upload.run();
+      files.current.delete(id);
+      update(id, { phase: 'uploaded', progress: 1, status: undefined });
+    } catch (error) {
+      if (!(error instanceof CancelledError))
+        update(id, { phase: 'error', status: undefined, message: (error as Error).message });
+    } finally {
+      running.current.delete(id);
+      pump();
+    }
+  };
+
+  const start = (dropped: File[]) => {
+    if (dropped.length === 0) return;
+    const interrupted = new Map(
+      items.flatMap((item) => (item.saved ? [[item.saved.fingerprint, item.id] as const] : [])),
+    );
+    // The same file twice at once would race itself for one upload's parts.
+    const busy = new Set(
+      [...waiting.current, ...running.current.keys()].flatMap((id) => {
+        const file = files.current.get(id);
+        return file ? [fingerprint(file)] : [];
       }),
     );
+    const added: UploadItem[] = [];
+    for (const file of dropped) {
+      const reason =
+        rejectReason(file) ?? (busy.has(fingerprint(file)) ? 'This file is already uploading' : undefined);
+      if (!reason) busy.add(fingerprint(file));
+      const resumed = reason ? undefined : interrupted.get(fingerprint(file));
+      const id = resumed ?? nextId.current++;
+      if (!reason) {
+        files.current.set(id, file);
+        waiting.current.push(id);
+      }
+      if (resumed !== undefined) update(id, { phase: 'waiting', message: undefined });
+      else
+        added.push({
+          id,
+          name: file.name,
+          size: file.size,
+          phase: reason ? 'rejected' : 'waiting',
+          progress: 0,
+          message: reason,
+        });
+    }
+    setItems((list) => [...added.reverse(), ...list].slice(0, KEPT));
+    pump();
+  };
+
+  const cancel = async (item: UploadItem) => {
+    waiting.current = waiting.current.filter((id) => id !== item.id);
+    files.current.delete(item.id);
+    update(item.id, { phase: 'cancelled', status: 'cancelling…', message: undefined });
+    try {
+      const upload = running.current.get(item.id);
+      if (upload) await upload.cancel();
+      else if (item.saved) await abortUpload(call, item.saved);
+      update(item.id, { status: undefined, message: 'Cancelled' });
+    } catch (error) {
+      update(item.id, { phase: 'error', status: undefined, message: (error as Error).message });
+    }
+  };
+
+  const retry = (item: UploadItem) => {
+    if (!files.current.has(item.id)) return;
+    waiting.current.push(item.id);
+    update(item.id, { phase: 'waiting', message: undefined });
+    pump();
   };
 
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
     setDragging(false);
-    void start([...event.dataTransfer.files]);
+    start([...event.dataTransfer.files]);
   };
 
   return (
@@ -107,9 +178,7 @@ export function Upload({ state }: { state: PipelineState | null }) {
           <button
             type="button"
             className="btn btn-small btn-ghost"
-            onClick={() =>
-              setItems((list) => list.filter((i) => i.phase === 'uploading' || i.phase === 'waiting'))
-            }
+            onClick={() => setItems((list) => list.filter((i) => ACTIVE.has(i.phase)))}
           >
             Clear
           </button>
@@ -136,7 +205,7 @@ export function Upload({ state }: { state: PipelineState | null }) {
           accept={ACCEPT}
           data-testid="file-input"
           onChange={(event) => {
-            void start([...(event.target.files ?? [])]);
+            start([...(event.target.files ?? [])]);
             event.target.value = '';
           }}
         />
@@ -147,7 +216,13 @@ export function Upload({ state }: { state: PipelineState | null }) {
       {items.length > 0 && (
         <ul className="uploads">
           {items.map((item) => (
-            <UploadRow key={item.id} item={item} state={state} />
+            <UploadRow
+              key={item.id}
+              item={item}
+              state={state}
+              onCancel={() => void cancel(item)}
+              onRetry={files.current.has(item.id) ? () => retry(item) : undefined}
+            />
           ))}
         </ul>
       )}
@@ -155,7 +230,15 @@ export function Upload({ state }: { state: PipelineState | null }) {
   );
 }
 
-function UploadRow({ item, state }: { item: UploadItem; state: PipelineState | null }) {
+interface UploadRowProps {
+  item: UploadItem;
+  state: PipelineState | null;
+  onCancel: () => void;
+  /** Set when the file is still at hand to try again (a failure after every retry). */
+  onRetry?: () => void;
+}
+
+function UploadRow({ item, state, onCancel, onRetry }: UploadRowProps) {
   const job = item.key ? state?.jobs.find((j) => j.source === item.key) : undefined;
   const thumbnails = item.key ? (state?.thumbnails.filter((t) => t.source === item.key) ?? []) : [];
   const done = thumbnails.length >= 3;
@@ -175,10 +258,19 @@ function UploadRow({ item, state }: { item: UploadItem; state: PipelineState | n
         </span>
         <span className="muted small">{formatBytes(item.size)}</span>
       </div>
-      {item.phase === 'rejected' || item.phase === 'error' ? (
-        <p className="upload-message" role="alert">
-          {item.message}
-        </p>
+      {item.phase === 'rejected' ||
+      item.phase === 'error' ||
+      item.phase === 'cancelled' ||
+      item.phase === 'interrupted' ? (
+        item.message && (
+          <p
+            {...(item.phase === 'error' || item.phase === 'rejected'
+              ? { className: 'upload-message', role: 'alert' }
+              : { className: 'muted small upload-status' })}
+          >
+            {item.message}
+          </p>
+        )
       ) : (
         <div
           className="progress"
@@ -196,6 +288,28 @@ function UploadRow({ item, state }: { item: UploadItem; state: PipelineState | n
           <span className="progress-text">
             {item.phase === 'waiting' ? 'waiting' : item.phase === 'uploaded' ? 'uploaded' : `${percent} %`}
           </span>
+        </div>
+      )}
+      {item.status && (
+        <p className="muted small upload-status" role="status" data-testid="upload-status">
+          {item.status}
+        </p>
+      )}
+      {(ACTIVE.has(item.phase) || (item.phase === 'error' && onRetry)) && (
+        <div className="upload-actions">
+          {item.phase === 'error' && onRetry && (
+            <button type="button" className="btn btn-small" onClick={onRetry}>
+              Retry
+            </button>
+          )}
+          <button
+            type="button"
+            className="btn btn-small btn-ghost"
+            onClick={onCancel}
+            aria-label={`Cancel the upload of ${item.name}`}
+          >
+            Cancel
+          </button>
         </div>
       )}
       {item.phase === 'uploaded' && (

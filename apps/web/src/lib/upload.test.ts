@@ -10,5 +10,7 @@ describe('rejectReason', () => {
   it('refuses other files and empty ones with a clear reason', () => {
     expect(rejectReason({ name: 'notes.txt', size: 10 })).toMatch(/^Not a video file. Accepted: \.mp4 /);
     expect(rejectReason({ name: 'clip.mp4', size: 0 })).toBe('The file is empty');
+    expect(rejectReason({ name: 'clip.mp4', size: 5 * 1024 ** 4 })).toBeUndefined();
+    expect(rejectReason({ name: 'clip.mp4', size: 5 * 1024 ** 4 + 1 })).toMatch(/larger than S3 stores/);
   });
 });
