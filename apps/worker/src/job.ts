@@ -1,5 +1,11 @@
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { failureKey, type FailureRecord, type ObjectRef } from '@thumbs/model';
+import {
+  failureKey,
+  type FailureRecord,
+  type ObjectRef,
+  type SourceRead,
+  type VideoInfo,
+} from '@thumbs/model';
 import type { Logger } from '@thumbs/runtime';
 import type { PublishEvent } from './events.ts';
 import { classifyFailure } from './failure.ts';
@@ -8,9 +14,9 @@ import {
   headSource,
   makeThumbnails,
   SourceChangedError,
+  type JobProgress,
   type ThumbnailSettings,
 } from './process-video.ts';
-import type { RelayStats } from './range-relay.ts';
 
 export interface JobSettings {
   s3: S3Client;
@@ -48,6 +54,8 @@ export async function runJob(
   const bucket = ref.bucket ?? settings.defaultBucket;
   const log = settings.log.child({ source: ref.key, bucket, attempt });
   const common = { source: ref.key, attempt, worker: settings.worker };
+  // What the probe learnt, told with the outcome (a failure after the probe has it too).
+  const found: { video?: VideoInfo; sourceRead?: SourceRead } = {};
   try {
     const source = await headSource(settings.s3, bucket, ref.key);
     if (!source) {
@@ -64,22 +72,45 @@ export async function runJob(
     }
     const uploadedAt = isoTime(ref.eventTime) ?? source.lastModified?.toISOString() ?? null;
     log.info('job started');
-    await settings.publish({ type: 'job.started', ...common, uploadedAt, time: new Date().toISOString() });
+    await settings.publish({
+      type: 'job.started',
+      ...common,
+      uploadedAt,
+      // runJob starts as the message arrives; the HEAD above is the time between the two.
+      receivedAt: new Date(started).toISOString(),
+      time: new Date().toISOString(),
+    });
     const existing = await existingThumbnails(settings.thumbnails, source);
-    if (existing) log.info('thumbnails of this version already stored');
-    let read: RelayStats | undefined;
+    if (existing) {
+      log.info('thumbnails of this version already stored');
+      Object.assign(found, { video: existing.video, sourceRead: existing.sourceRead });
+    }
+    const progress: JobProgress = {
+      stage: (stage) =>
+        settings.publish({ type: 'job.stage', ...common, stage, time: new Date().toISOString() }),
+      probed: (video) => (found.video = video),
+      sourceRead: (read) => (found.sourceRead = read),
+    };
     const thumbnails =
-      existing ?? (await makeThumbnails(settings.thumbnails, source, signal, (stats) => (read = stats)));
+      existing?.refs ?? (await makeThumbnails(settings.thumbnails, source, signal, progress));
     await clearFailure(settings, ref.key, log);
     const processingMs = Date.now() - started;
-    const sourceRead = read && { ...read, size: source.size };
-    log.info({ processingMs, sourceRead, thumbnails: thumbnails.map((t) => t.key) }, 'job done');
+    log.info(
+      {
+        processingMs,
+        sourceRead: found.sourceRead,
+        size: source.size,
+        thumbnails: thumbnails.map((t) => t.key),
+      },
+      'job done',
+    );
     await settings.publish({
       type: 'job.done',
       ...common,
       thumbnails,
       uploadedAt,
       processingMs,
+      ...found,
       time: new Date().toISOString(),
     });
     return 'done';
@@ -91,12 +122,13 @@ export async function runJob(
       const time = new Date().toISOString();
       const final = attempt >= settings.maxReceiveCount;
       const kind = 'interrupted';
+      const { video } = found;
       await recordFailure(
         settings,
-        { source: ref.key, kind, error: message, attempt, worker: settings.worker, time },
+        { source: ref.key, kind, error: message, attempt, worker: settings.worker, time, video },
         log,
       );
-      await settings.publish({ type: 'job.failed', ...common, error: message, kind, final, time });
+      await settings.publish({ type: 'job.failed', ...common, error: message, kind, final, video, time });
       throw error;
     }
     if (error instanceof SourceChangedError) {
@@ -107,12 +139,13 @@ export async function runJob(
     const final = unrecoverable || attempt >= settings.maxReceiveCount;
     log.error({ err: error, kind, final }, `job failed: ${message}`);
     const time = new Date().toISOString();
+    const { video } = found;
     await recordFailure(
       settings,
-      { source: ref.key, kind, error: message, attempt, worker: settings.worker, time },
+      { source: ref.key, kind, error: message, attempt, worker: settings.worker, time, video },
       log,
     );
-    await settings.publish({ type: 'job.failed', ...common, error: message, kind, final, time });
+    await settings.publish({ type: 'job.failed', ...common, error: message, kind, final, video, time });
     return unrecoverable ? 'unrecoverable' : 'failed';
   }
 }

@@ -3,9 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { FRAMES, thumbnailKey, type FrameLabel } from '@thumbs/model';
+import {
+  FRAMES,
+  readVideoInfoMetadata,
+  thumbnailKey,
+  videoInfoMetadata,
+  type FrameLabel,
+  type JobStage,
+  type SourceRead,
+  type VideoInfo,
+} from '@thumbs/model';
 import { signingWindowSeconds } from '@thumbs/runtime';
-import { extractFrames, frameSeekTimes, probeVideo } from './ffmpeg.ts';
+import { extractFrames, frameSeekTimes, probeVideo, type VideoProbe } from './ffmpeg.ts';
 import { jobError } from './failure.ts';
 import type { MediaLimits } from './media-tool.ts';
 import { openRangeRelay, type RangeRelayOptions, type RelayStats } from './range-relay.ts';
@@ -14,6 +23,21 @@ export interface ThumbnailRef {
   key: string;
   frame: FrameLabel;
   size: number;
+}
+
+/** Thumbnails stored for one source version, with what the probe learnt when they were made. */
+export interface StoredThumbnails {
+  refs: ThumbnailRef[];
+  video: VideoInfo | undefined;
+  sourceRead: SourceRead | undefined;
+}
+
+/** What makeThumbnails tells as it goes: each stage as it begins, the probe's findings, the bytes read. */
+export interface JobProgress {
+  stage?(stage: Exclude<JobStage, 'probing'>): Promise<void>;
+  probed?(video: VideoInfo): void;
+  /** Not called without the range relay (ffmpeg reading the URL itself is not counted). */
+  sourceRead?(read: SourceRead): void;
 }
 
 export interface SourceObject {
@@ -118,20 +142,36 @@ export async function headSource(
 export async function existingThumbnails(
   settings: ThumbnailSettings,
   source: SourceObject,
-): Promise<ThumbnailRef[] | undefined> {
+): Promise<StoredThumbnails | undefined> {
   const refs: ThumbnailRef[] = [];
+  let stored: Pick<StoredThumbnails, 'video' | 'sourceRead'> = { video: undefined, sourceRead: undefined };
   for (const frame of FRAMES) {
     const key = thumbnailKey(source.key, frame, settings.thumbnailPrefix);
     try {
       const head = await settings.s3.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: key }));
       if (head.Metadata?.['source-etag'] !== source.eTag) return undefined;
       refs.push({ key, frame: frame.label, size: head.ContentLength ?? 0 });
+      stored = stored.video ? stored : readVideoInfoMetadata(head.Metadata);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw headFailed(error, settings.bucket, key);
     }
   }
-  return refs;
+  return { refs, ...stored };
+}
+
+/** The probe's findings as the pipeline keeps them. */
+export function videoInfo(probe: VideoProbe, size: number | undefined): VideoInfo {
+  return {
+    durationSeconds: probe.duration,
+    width: probe.width,
+    height: probe.height,
+    rotation: probe.rotation,
+    codec: probe.codec,
+    container: probe.container ?? null,
+    size: size ?? null,
+    bitRate: probe.bitRate === undefined ? null : Math.round(probe.bitRate),
+  };
 }
 
 /**
@@ -156,14 +196,14 @@ function presignedSource(s3: S3Client, source: SourceObject, wantedSeconds: numb
 /**
  * Probes the video through a presigned URL and extracts the three frames without downloading the file,
  * then stores them. Nothing is stored unless all three frames were extracted, or once the source is
- * another version than `source` (checked before the uploads, and again after them). `onSourceRead`
- * learns how much of the source the relay fetched (not called without the relay).
+ * another version than `source` (checked before the uploads, and again after them). Each thumbnail carries
+ * the probe's findings and the bytes read as metadata.
  */
 export async function makeThumbnails(
   settings: ThumbnailSettings,
   source: SourceObject,
   signal?: AbortSignal,
-  onSourceRead?: (stats: RelayStats) => void,
+  progress: JobProgress = {},
 ): Promise<ThumbnailRef[]> {
   // Nothing to probe: an empty object is no video, whatever its name (a range read of it cannot even start).
   if (source.size === 0) throw jobError('not-a-video', `${source.key} is empty (0 bytes): not a video`);
@@ -187,8 +227,12 @@ export async function makeThumbnails(
       limits: settings.limits,
     };
     const files = FRAMES.map((frame) => join(dir, `${frame.slug}.jpg`));
+    let video: VideoInfo;
     try {
       const probe = await probeVideo(input, media);
+      video = videoInfo(probe, source.size);
+      progress.probed?.(video);
+      await progress.stage?.('extracting');
       const fractions = FRAMES.map((f) => f.fraction);
       const times = await frameSeekTimes(input, probe, fractions, media);
       await extractFrames(input, times, files, {
@@ -201,13 +245,16 @@ export async function makeThumbnails(
       if (relay?.superseded()) throw new SourceChangedError(source, false);
       throw error;
     }
-    if (relay) onSourceRead?.(relay.stats());
+    const read = relay && sourceRead(relay.stats());
+    if (read) progress.sourceRead?.(read);
     const images = await Promise.all(files.map((file) => readFile(file)));
     signal?.throwIfAborted();
     await ensureCurrent(settings, source, false);
+    await progress.stage?.('storing');
+    const metadata = videoInfoMetadata(video, read);
     const refs = await Promise.all(
       FRAMES.map((frame, index) =>
-        uploadThumbnail(settings, source, frame, images[index] ?? Buffer.alloc(0)),
+        uploadThumbnail(settings, source, frame, images[index] ?? Buffer.alloc(0), metadata),
       ),
     );
     await ensureCurrent(settings, source, true);
@@ -218,11 +265,16 @@ export async function makeThumbnails(
   }
 }
 
+function sourceRead(stats: RelayStats): SourceRead {
+  return { bytes: stats.bytes, requests: stats.requests };
+}
+
 async function uploadThumbnail(
   settings: ThumbnailSettings,
   source: SourceObject,
   frame: (typeof FRAMES)[number],
   image: Buffer,
+  metadata: Record<string, string>,
 ): Promise<ThumbnailRef> {
   const key = thumbnailKey(source.key, frame, settings.thumbnailPrefix);
   try {
@@ -232,7 +284,12 @@ async function uploadThumbnail(
         Key: key,
         Body: image,
         ContentType: 'image/jpeg',
-        Metadata: { source: encodeURIComponent(source.key), frame: frame.label, 'source-etag': source.eTag },
+        Metadata: {
+          ...metadata,
+          source: encodeURIComponent(source.key),
+          frame: frame.label,
+          'source-etag': source.eTag,
+        },
       }),
     );
   } catch (error) {

@@ -10,7 +10,14 @@ import {
 import type { FauxqsServer } from 'fauxqs';
 import type { LocalAws } from '../../local/src/testing/local-aws.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildS3Event, buildS3TestEvent, failureKey, thumbnailKeys, type FailureRecord } from '@thumbs/model';
+import {
+  buildS3Event,
+  buildS3TestEvent,
+  failureKey,
+  readVideoInfoMetadata,
+  thumbnailKeys,
+  type FailureRecord,
+} from '@thumbs/model';
 import { loadWorkerConfig } from './config.ts';
 import type { Consumer } from './consumer.ts';
 import { makeAudioOnly, makeNumberedClip, makeTestClip } from './testing/clips.ts';
@@ -125,8 +132,13 @@ describe('worker', () => {
     const events = publishedEvents(server, pipeline).filter(
       (event) => 'source' in event && event.source === odd,
     );
-    expect(events.map((event) => event.type)).toEqual(['job.started', 'job.done']);
-    const done = events[1];
+    expect(events.map((event) => (event.type === 'job.stage' ? event.stage : event.type))).toEqual([
+      'job.started',
+      'extracting',
+      'storing',
+      'job.done',
+    ]);
+    const done = events[3];
     expect(done?.type === 'job.done' && done.thumbnails.map((t) => [t.key, t.frame])).toEqual([
       [thumbnailKeys(odd)[0], '10%'],
       [thumbnailKeys(odd)[1], '50%'],
@@ -134,6 +146,18 @@ describe('worker', () => {
     ]);
     expect(done?.type === 'job.done' && done.thumbnails.every((t) => t.size > 0)).toBe(true);
     expect(done?.type === 'job.done' && done.uploadedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const started = events[0];
+    expect(started?.type === 'job.started' && started.receivedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The probe's findings travel with the event and stay on every thumbnail.
+    const size = (await readFile(mp4)).length;
+    const video = { width: 320, height: 240, rotation: 0, codec: 'h264', size };
+    expect(done?.type === 'job.done' && done.video).toMatchObject(video);
+    expect(done?.type === 'job.done' && done.video?.durationSeconds).toBeCloseTo(2, 1);
+    expect(done?.type === 'job.done' && done.sourceRead?.bytes).toBeGreaterThan(0);
+    expect(readVideoInfoMetadata(head.Metadata)).toEqual({
+      video: done?.type === 'job.done' && done.video,
+      sourceRead: done?.type === 'job.done' && done.sourceRead,
+    });
   });
 
   it('gives the same three keys when a message is delivered twice, without redoing the work', async () => {
@@ -148,6 +172,10 @@ describe('worker', () => {
 
     await upload(pipeline, 'uploads/twice.mp4', mp4);
     await waitFor(async () => doneSources(pipeline).length === 2);
+    const [firstDone, secondDone] = publishedEvents(server, pipeline).filter((e) => e.type === 'job.done');
+    expect(secondDone?.type === 'job.done' && secondDone.video).toEqual(
+      firstDone?.type === 'job.done' && firstDone.video,
+    );
     expect(await listKeys(pipeline, 'thumbnails/')).toEqual(thumbnailKeys('uploads/twice.mp4').sort());
     const second = await deployer(pipeline).send(
       new HeadObjectCommand({ Bucket: pipeline.bucket, Key: thumbnailKeys('uploads/twice.mp4')[0] }),
@@ -209,6 +237,8 @@ describe('worker', () => {
       /^could not upload uploads\/thumbnails\/uploads\/unstored\.mp4\/.* AccessDenied: /,
     );
     expect(failure.type === 'job.failed' && failure.final).toBe(false);
+    // The probe got that far: the failure says what the video is.
+    expect(failure.type === 'job.failed' && failure.video).toMatchObject({ codec: 'h264', rotation: 0 });
     const inflight = server.inspectQueue(pipeline.queue)?.messages.inflight ?? [];
     expect(inflight.map((entry) => entry.message.approximateReceiveCount)).toEqual([1]);
     // Backed off, not waiting out the whole visibility timeout.

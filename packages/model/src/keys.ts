@@ -1,5 +1,6 @@
 import type { FailureKind } from './failures.ts';
 import { FRAMES, frameBySlug, type Frame, type FrameLabel } from './frames.ts';
+import type { VideoInfo } from './schema.ts';
 
 export const DEFAULT_UPLOAD_PREFIX = 'uploads/';
 export const DEFAULT_THUMBNAIL_PREFIX = 'thumbnails/';
@@ -62,4 +63,6 @@ export interface FailureRecord {
   attempt: number;
   worker: string;
   time: string;
+  /** What the probe learnt before the failure, when it got that far. */
+  video?: VideoInfo;
 }

@@ -77,9 +77,104 @@ describe('JobTracker', () => {
     expect(jobs.figures().videosFailed).toBe(1);
   });
 
-  it('keeps only the most recent jobs', () => {
+  it('keeps only the most recent jobs, and forgets the timelines of the others', () => {
     const jobs = new JobTracker(3);
     for (let i = 0; i < 5; i++) jobs.apply({ type: 'job.queued', source: `uploads/${i}.mp4`, time: t(i) });
     expect(jobs.list().map((j) => j.source)).toEqual(['uploads/4.mp4', 'uploads/3.mp4', 'uploads/2.mp4']);
+    expect(jobs.history('uploads/0.mp4')).toBeUndefined();
+    expect(jobs.history('uploads/4.mp4')?.attempts).toHaveLength(1);
+  });
+
+  it("follows the worker's stage on the attempt in progress only, and clears it at the end", () => {
+    const jobs = new JobTracker();
+    const common = { source: 'uploads/s.mp4', worker: 'w1' };
+    jobs.apply({ type: 'job.started', ...common, attempt: 2, uploadedAt: null, time: t(1) });
+    expect(jobs.list()[0]?.stage).toBe('probing');
+    expect(
+      jobs.apply({ type: 'job.stage', ...common, attempt: 1, stage: 'storing', time: t(2) }),
+    ).toBeUndefined();
+    expect(
+      jobs.apply({ type: 'job.stage', ...common, worker: 'w2', attempt: 2, stage: 'storing', time: t(2) }),
+    ).toBeUndefined();
+    expect(
+      jobs.apply({ type: 'job.stage', ...common, attempt: 2, stage: 'extracting', time: t(2) }),
+    ).toMatchObject({
+      stage: 'extracting',
+    });
+    jobs.apply({ type: 'job.failed', ...common, attempt: 2, error: 'x', final: false, time: t(3) });
+    expect(jobs.list()[0]?.stage).toBeNull();
+    expect(
+      jobs.apply({ type: 'job.stage', ...common, attempt: 2, stage: 'storing', time: t(4) }),
+    ).toBeUndefined();
+  });
+
+  it('keeps a bounded timeline per video with each failure in full, once per repeated delivery', () => {
+    const jobs = new JobTracker();
+    const source = 'uploads/t.mp4';
+    const error = 'decoder said: '.padEnd(2000, 'e');
+    jobs.apply({ type: 'job.queued', source, time: t(0) });
+    for (let attempt = 1; attempt <= 30; attempt++) {
+      const common = { source, attempt, worker: `w${attempt}` };
+      jobs.apply({
+        type: 'job.started',
+        ...common,
+        uploadedAt: null,
+        receivedAt: t(attempt),
+        time: t(attempt),
+      });
+      const failed = {
+        type: 'job.failed',
+        ...common,
+        error,
+        kind: 'corrupt',
+        final: false,
+        time: t(attempt),
+      } as const;
+      jobs.apply(failed);
+      jobs.apply(failed);
+    }
+    const { attempts } = jobs.history(source)!;
+    expect(attempts).toHaveLength(40);
+    expect(attempts.at(-1)).toEqual({
+      event: 'failed',
+      time: t(30),
+      attempt: 30,
+      worker: 'w30',
+      error,
+      kind: 'corrupt',
+      final: false,
+    });
+    expect(attempts.slice(-3, -1).map((a) => [a.event, a.worker])).toEqual([
+      ['received', 'w30'],
+      ['started', 'w30'],
+    ]);
+  });
+
+  it("keeps the probe's findings and the bytes read from the outcome", () => {
+    const jobs = new JobTracker();
+    const video = {
+      durationSeconds: 2,
+      width: 320,
+      height: 180,
+      rotation: 0,
+      codec: 'h264',
+      container: 'mov',
+      size: 1000,
+      bitRate: 4000,
+    };
+    const common = { source: 'uploads/v.mp4', attempt: 1, worker: 'w' };
+    jobs.apply({ type: 'job.failed', ...common, error: 'x', final: false, video, time: t(1) });
+    expect(jobs.history('uploads/v.mp4')).toMatchObject({ video, sourceRead: null });
+    jobs.apply({
+      type: 'job.done',
+      ...common,
+      thumbnails: [],
+      uploadedAt: null,
+      processingMs: 1,
+      video,
+      sourceRead: { bytes: 10, requests: 1 },
+      time: t(2),
+    });
+    expect(jobs.history('uploads/v.mp4')).toMatchObject({ video, sourceRead: { bytes: 10, requests: 1 } });
   });
 });

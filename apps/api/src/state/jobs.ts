@@ -1,8 +1,20 @@
-import type { Job, PipelineEvent } from '@thumbs/model';
+import type { AttemptEvent, Job, PipelineEvent, SourceRead, VideoInfo } from '@thumbs/model';
 import { percentile } from './percentiles.ts';
 
 const WINDOW = 200;
 const MINUTE = 60_000;
+/** Timeline entries kept per video: a few attempts' worth (the receive limit is a handful). */
+const TIMELINE = 40;
+
+type JobEvent = Extract<PipelineEvent, { type: `job.${string}` }>;
+
+/** What this replica saw of one video beyond its Job record: its timeline and the probe's findings. */
+export interface JobHistory {
+  job: Job;
+  attempts: AttemptEvent[];
+  video: VideoInfo | null;
+  sourceRead: SourceRead | null;
+}
 
 export interface JobFigures {
   videosFailed: number;
@@ -25,15 +37,50 @@ function emptyJob(source: string): Job {
     worker: null,
     error: null,
     errorKind: null,
+    stage: null,
   };
+}
+
+function entry(event: AttemptEvent['event'], time: string, fields: Partial<AttemptEvent> = {}): AttemptEvent {
+  return { event, time, attempt: null, worker: null, error: null, kind: null, ...fields };
+}
+
+/** The timeline entries one event adds (none for a stage change). */
+function timelineEntries(event: JobEvent): AttemptEvent[] {
+  const { time } = event;
+  switch (event.type) {
+    case 'job.queued':
+      return [entry('queued', time)];
+    case 'job.started': {
+      const who = { attempt: event.attempt, worker: event.worker };
+      const received = event.receivedAt ? [entry('received', event.receivedAt, who)] : [];
+      return [...received, entry('started', time, who)];
+    }
+    case 'job.done':
+      return [entry('done', time, { attempt: event.attempt, worker: event.worker })];
+    case 'job.failed':
+      return [
+        entry('failed', time, {
+          attempt: event.attempt,
+          worker: event.worker,
+          error: event.error,
+          kind: event.kind ?? null,
+          final: event.final,
+        }),
+      ];
+    case 'job.stage':
+      return [];
+  }
 }
 
 /**
  * Per-video job records built from pipeline events (queued → processing → done | failed), the most recent
- * few hundred kept, plus the figures derived from them: failures, throughput and latency percentiles.
+ * few hundred kept with their timelines, plus the figures derived from them: failures, throughput and
+ * latency percentiles.
  */
 export class JobTracker {
   private readonly jobs = new Map<string, Job>();
+  private readonly histories = new Map<string, Omit<JobHistory, 'job'>>();
   private readonly limit: number;
   private finishedAt: number[] = [];
   private latencies: number[] = [];
@@ -45,7 +92,13 @@ export class JobTracker {
   }
 
   /** Applies one event; returns the job it changed, or undefined when the event changed nothing. */
-  apply(event: Extract<PipelineEvent, { type: `job.${string}` }>): Job | undefined {
+  apply(event: JobEvent): Job | undefined {
+    const job = this.update(event);
+    if (job) this.record(event);
+    return job;
+  }
+
+  private update(event: JobEvent): Job | undefined {
     const previous = this.jobs.get(event.source);
     const job: Job = previous ? { ...previous } : emptyJob(event.source);
     switch (event.type) {
@@ -62,6 +115,13 @@ export class JobTracker {
         job.finishedAt = null;
         job.worker = event.worker;
         job.uploadedAt = event.uploadedAt ?? job.uploadedAt;
+        job.stage = 'probing';
+        break;
+      case 'job.stage':
+        // Only the attempt in progress moves on (events of one that was given up on may arrive late).
+        if (previous?.status !== 'processing' || previous.attempts !== event.attempt) return undefined;
+        if (previous.worker !== event.worker || previous.stage === event.stage) return undefined;
+        job.stage = event.stage;
         break;
       case 'job.done': {
         if (previous?.status === 'done' && previous.finishedAt === event.time) return undefined;
@@ -73,6 +133,7 @@ export class JobTracker {
         job.errorKind = null;
         job.uploadedAt = event.uploadedAt ?? job.uploadedAt;
         job.processingMs = event.processingMs;
+        job.stage = null;
         job.startedAt ??= new Date(Date.parse(event.time) - event.processingMs).toISOString();
         job.latencyMs = job.uploadedAt
           ? Math.max(0, Date.parse(event.time) - Date.parse(job.uploadedAt))
@@ -88,6 +149,7 @@ export class JobTracker {
         job.worker = event.worker;
         job.error = event.error;
         job.errorKind = event.kind ?? null;
+        job.stage = null;
         if (event.final && previous?.status !== 'failed') this.failed++;
         break;
     }
@@ -95,13 +157,35 @@ export class JobTracker {
     this.jobs.set(event.source, job);
     if (this.jobs.size > this.limit) {
       const oldest = this.jobs.keys().next().value;
-      if (oldest !== undefined) this.jobs.delete(oldest);
+      if (oldest !== undefined) this.remove(oldest);
     }
     return job;
   }
 
+  /** Adds the event to the video's timeline (a repeated delivery once) and keeps what the probe found. */
+  private record(event: JobEvent): void {
+    const history = this.histories.get(event.source) ?? { attempts: [], video: null, sourceRead: null };
+    const known = new Set(history.attempts.map((a) => JSON.stringify(a)));
+    const added = timelineEntries(event).filter((a) => !known.has(JSON.stringify(a)));
+    history.attempts = [...history.attempts, ...added].slice(-TIMELINE);
+    // A new upload under the key (or a reprocess) is probed again.
+    if (event.type === 'job.queued') Object.assign(history, { video: null, sourceRead: null });
+    if ((event.type === 'job.done' || event.type === 'job.failed') && event.video)
+      history.video = event.video;
+    if (event.type === 'job.done' && event.sourceRead) history.sourceRead = event.sourceRead;
+    this.histories.set(event.source, history);
+  }
+
+  /** The job, timeline and probe findings of one video this replica still remembers. */
+  history(source: string): JobHistory | undefined {
+    const job = this.jobs.get(source);
+    const history = this.histories.get(source);
+    return job && history && { job, ...history };
+  }
+
   /** Forgets a deleted video's job; true when there was one. */
   remove(source: string): boolean {
+    this.histories.delete(source);
     return this.jobs.delete(source);
   }
 
@@ -123,6 +207,7 @@ export class JobTracker {
 
   clear(): void {
     this.jobs.clear();
+    this.histories.clear();
     this.finishedAt = [];
     this.latencies = [];
     this.processing = [];

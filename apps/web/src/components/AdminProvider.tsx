@@ -25,7 +25,8 @@ interface Admin {
    */
   withToken<T>(call: (token: string) => Promise<T>): Promise<T | undefined>;
   forgetToken(): void;
-  notify(kind: Toast['kind'], text: string): void;
+  /** Shows a toast; `video` adds a link to that video's detail. */
+  notify(kind: Toast['kind'], text: string, video?: string): void;
 }
 
 const AdminContext = createContext<Admin | null>(null);
@@ -52,9 +53,9 @@ export function AdminProvider({ api, children }: { api: string; children: ReactN
     setHasToken(storedToken() !== null);
   }, []);
 
-  const notify = useCallback((kind: Toast['kind'], text: string) => {
+  const notify = useCallback((kind: Toast['kind'], text: string, video?: string) => {
     const id = nextToastId.current++;
-    setToasts((list) => [...list.slice(-3), { id, kind, text }]);
+    setToasts((list) => [...list.slice(-3), { id, kind, text, video }]);
     setTimeout(() => setToasts((list) => list.filter((t) => t.id !== id)), kind === 'error' ? 9000 : 5000);
   }, []);
 

@@ -9,6 +9,7 @@ import { useAdmin } from './AdminProvider.tsx';
 import { Backfill } from './Backfill.tsx';
 import { Spinner } from './Header.tsx';
 import { KeyLabel } from './KeyLabel.tsx';
+import { VideoLink } from './VideoLink.tsx';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
 
 /** The failure's kind as a small badge: red when no retry can fix it, amber when a retry may. */
@@ -73,7 +74,9 @@ export function Failures({ dlq, backfill }: { dlq: DlqEntry[] | null; backfill: 
             <li key={entry.messageId} className="dlq-item" data-testid="dlq-item">
               <div className="dlq-top">
                 {entry.source ? (
-                  <KeyLabel source={entry.source} />
+                  <VideoLink source={entry.source} className="video-link">
+                    <KeyLabel source={entry.source} />
+                  </VideoLink>
                 ) : (
                   <span className="mono">unreadable message {entry.messageId}</span>
                 )}

@@ -9,6 +9,7 @@ import { KeyLabel } from './KeyLabel.tsx';
 import { useOlderThumbnails } from '../lib/use-older-thumbnails.ts';
 import { useAdmin } from './AdminProvider.tsx';
 import { Lightbox } from './Lightbox.tsx';
+import { VideoLink } from './VideoLink.tsx';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
 
 type FrameFilter = FrameLabel | 'all';
@@ -156,6 +157,13 @@ function VideoCard({ group, onOpen }: { group: VideoGroup; onOpen: (frame: Frame
     <article className="video-card" data-testid="gallery-video" data-source={group.source}>
       <header className="video-card-head">
         <KeyLabel source={group.source} />
+        <VideoLink
+          source={group.source}
+          className="video-card-details"
+          label={`Details of ${baseName(group.source)}`}
+        >
+          Details
+        </VideoLink>
       </header>
       <div
         className="video-card-thumbs"

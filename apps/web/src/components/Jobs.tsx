@@ -4,6 +4,7 @@ import type { Job } from '@thumbs/model';
 import { formatDuration, formatSince } from '../lib/format.ts';
 import { FailureKindBadge } from './Failures.tsx';
 import { KeyLabel } from './KeyLabel.tsx';
+import { VideoLink } from './VideoLink.tsx';
 import { useNow } from '../lib/use-now.ts';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
 
@@ -55,7 +56,9 @@ export function Jobs({ jobs }: { jobs: Job[] | null }) {
               {jobs.slice(0, SHOWN).map((job) => (
                 <tr key={job.source} data-testid="job-row" data-source={job.source} data-status={job.status}>
                   <td className="job-video">
-                    <KeyLabel source={job.source} />
+                    <VideoLink source={job.source} className="video-link">
+                      <KeyLabel source={job.source} />
+                    </VideoLink>
                     {job.error && (
                       <span
                         className="job-error"

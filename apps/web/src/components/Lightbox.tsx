@@ -4,6 +4,7 @@ import type { FrameLabel } from '@thumbs/model';
 import { useEffect, useRef } from 'react';
 import { baseName, formatBytes } from '../lib/format.ts';
 import type { VideoGroup } from '../lib/gallery.ts';
+import { VideoLink } from './VideoLink.tsx';
 
 /** The larger view of one video's thumbnails; ← → switch frames, Esc closes. */
 export function Lightbox({
@@ -55,6 +56,9 @@ export function Lightbox({
           <span className="mono" title={group.source}>
             {group.source}
           </span>
+          <VideoLink source={group.source} className="btn btn-small lightbox-details" onOpen={onClose}>
+            Details
+          </VideoLink>
           <button type="button" className="btn btn-ghost" onClick={onClose} aria-label="Close">
             ×
           </button>

@@ -1,13 +1,18 @@
 'use client';
 
-import type { Pod } from '@thumbs/model';
-import { formatBytes, formatSince } from '../lib/format.ts';
+import type { Job, Pod } from '@thumbs/model';
+import { baseName, formatBytes, formatSince } from '../lib/format.ts';
 import { usePresence } from '../lib/use-presence.ts';
 import { useNow } from '../lib/use-now.ts';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
+import { VideoLink } from './VideoLink.tsx';
 
-export function PodGrid({ pods }: { pods: Pod[] | null }) {
+/** Pods and what each worker is on: a job's `worker` is the name of the pod that runs it. */
+export function PodGrid({ pods, jobs }: { pods: Pod[] | null; jobs: Job[] }) {
   const now = useNow(1000);
+  const working = new Map(
+    jobs.flatMap((job) => (job.status === 'processing' && job.worker ? [[job.worker, job]] : [])),
+  );
   const shown = usePresence(pods ?? [], (pod) => pod.name, 450);
   const running = pods?.filter((p) => p.status === 'Running').length ?? 0;
   return (
@@ -64,10 +69,28 @@ export function PodGrid({ pods }: { pods: Pod[] | null }) {
                   </div>
                 )}
               </dl>
+              <PodActivity job={working.get(pod.name)} running={pod.status === 'Running'} />
             </li>
           ))}
         </ul>
       )}
     </Panel>
+  );
+}
+
+function PodActivity({ job, running }: { job: Job | undefined; running: boolean }) {
+  if (!job) return running ? <p className="pod-activity muted small">Idle</p> : null;
+  return (
+    <p
+      className="pod-activity small"
+      data-testid="pod-activity"
+      data-source={job.source}
+      data-stage={job.stage ?? ''}
+    >
+      <VideoLink source={job.source} className="video-link mono" label={`Details of ${baseName(job.source)}`}>
+        {baseName(job.source)}
+      </VideoLink>
+      {job.stage && <span className={`pod-stage pod-stage-${job.stage}`}>{job.stage}</span>}
+    </p>
   );
 }

@@ -1,6 +1,6 @@
 'use client';
 
-import { VIDEO_EXTENSIONS, type PipelineState } from '@thumbs/model';
+import { FRAMES, VIDEO_EXTENSIONS, type PipelineState } from '@thumbs/model';
 import { useEffect, useId, useRef, useState, type DragEvent } from 'react';
 import { ApiError, apiRequest } from '../lib/api-client.ts';
 import { baseName, formatBytes } from '../lib/format.ts';
@@ -241,7 +241,7 @@ interface UploadRowProps {
 function UploadRow({ item, state, onCancel, onRetry }: UploadRowProps) {
   const job = item.key ? state?.jobs.find((j) => j.source === item.key) : undefined;
   const thumbnails = item.key ? (state?.thumbnails.filter((t) => t.source === item.key) ?? []) : [];
-  const done = thumbnails.length >= 3;
+  const done = FRAMES.every((frame) => thumbnails.some((t) => t.frame === frame.label));
   const stage = item.phase === 'uploaded' ? (done ? 'done' : (job?.status ?? 'queued')) : item.phase;
   const percent = Math.round(item.progress * 100);
 
