@@ -1,6 +1,7 @@
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   failureKey,
+  type FailureKind,
   type FailureRecord,
   type ObjectRef,
   type SourceRead,
@@ -119,16 +120,8 @@ export async function runJob(
       // Released for another worker: said like any other failure, so that a job interrupted at every attempt
       // reaches the DLQ with its reason.
       const message = `interrupted by the worker's shutdown (scale-in or a rollout) at attempt ${attempt}; released for another worker`;
-      const time = new Date().toISOString();
       const final = attempt >= settings.maxReceiveCount;
-      const kind = 'interrupted';
-      const { video } = found;
-      await recordFailure(
-        settings,
-        { source: ref.key, kind, error: message, attempt, worker: settings.worker, time, video },
-        log,
-      );
-      await settings.publish({ type: 'job.failed', ...common, error: message, kind, final, video, time });
+      await reportFailure(settings, common, { kind: 'interrupted', message, final, video: found.video }, log);
       throw error;
     }
     if (error instanceof SourceChangedError) {
@@ -138,16 +131,30 @@ export async function runJob(
     const { kind, message, unrecoverable } = classifyFailure(error);
     const final = unrecoverable || attempt >= settings.maxReceiveCount;
     log.error({ err: error, kind, final }, `job failed: ${message}`);
-    const time = new Date().toISOString();
-    const { video } = found;
-    await recordFailure(
-      settings,
-      { source: ref.key, kind, error: message, attempt, worker: settings.worker, time, video },
-      log,
-    );
-    await settings.publish({ type: 'job.failed', ...common, error: message, kind, final, video, time });
+    await reportFailure(settings, common, { kind, message, final, video: found.video }, log);
     return unrecoverable ? 'unrecoverable' : 'failed';
   }
+}
+
+interface Failure {
+  kind: FailureKind;
+  message: string;
+  /** The last attempt: the message goes to the DLQ now. */
+  final: boolean;
+  video?: VideoInfo;
+}
+
+/** Records the failure beside the video and tells the pipeline, the same way for every kind of failure. */
+async function reportFailure(
+  settings: JobSettings,
+  common: { source: string; attempt: number; worker: string },
+  failure: Failure,
+  log: Logger,
+): Promise<void> {
+  const { kind, message, final, video } = failure;
+  const time = new Date().toISOString();
+  await recordFailure(settings, { ...common, kind, error: message, time, video }, log);
+  await settings.publish({ type: 'job.failed', ...common, error: message, kind, final, video, time });
 }
 
 /** Writes failures/<source>.json so the API can show the last error beside the DLQ entry. */
