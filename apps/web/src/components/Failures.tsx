@@ -1,14 +1,12 @@
 'use client';
 
 import { isPermanentFailure, type BackfillStatus, type DlqEntry, type FailureKind } from '@thumbs/model';
-import { useState } from 'react';
-import { apiRequest } from '../lib/api-client.ts';
 import { formatSince } from '../lib/format.ts';
 import { useNow } from '../lib/use-now.ts';
-import { useAdmin } from './AdminProvider.tsx';
 import { Backfill } from './Backfill.tsx';
 import { Spinner } from './Header.tsx';
 import { KeyLabel } from './KeyLabel.tsx';
+import { useAdminAction } from './use-admin-action.ts';
 import { VideoLink } from './VideoLink.tsx';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
 
@@ -28,22 +26,16 @@ export function FailureKindBadge({ kind }: { kind: FailureKind | null | undefine
 }
 
 export function Failures({ dlq, backfill }: { dlq: DlqEntry[] | null; backfill: BackfillStatus | null }) {
-  const admin = useAdmin();
+  const { busy, run, notify } = useAdminAction<'redrive'>();
   const now = useNow(5000);
-  const [busy, setBusy] = useState(false);
 
   const redrive = async () => {
-    setBusy(true);
-    try {
-      const result = await admin.withToken((token) =>
-        apiRequest<{ moved: number }>(admin.api, '/api/dlq/redrive', { method: 'POST', token }),
-      );
-      if (result) admin.notify('ok', `Moved ${result.moved} messages back to the work queue`);
-    } catch (error) {
-      admin.notify('error', `Redrive failed: ${(error as Error).message}`);
-    } finally {
-      setBusy(false);
-    }
+    const result = await run<{ moved: number }>('redrive', {
+      path: '/api/dlq/redrive',
+      method: 'POST',
+      failure: 'Redrive failed',
+    });
+    if (result) notify('ok', `Moved ${result.moved} messages back to the work queue`);
   };
 
   return (
@@ -53,8 +45,13 @@ export function Failures({ dlq, backfill }: { dlq: DlqEntry[] | null; backfill: 
       area="failures"
       subtitle={dlq ? `${dlq.length} in the dead-letter queue` : undefined}
       actions={
-        <button type="button" className="btn btn-small" disabled={busy || !dlq?.length} onClick={redrive}>
-          {busy && <Spinner />}
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={busy !== null || !dlq?.length}
+          onClick={redrive}
+        >
+          {busy !== null && <Spinner />}
           Redrive
         </button>
       }

@@ -1,10 +1,10 @@
 'use client';
 
 import { useState } from 'react';
-import { apiRequest } from '../lib/api-client.ts';
 import type { LivePipeline } from '../lib/use-live-pipeline.ts';
 import { useAdmin } from './AdminProvider.tsx';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
+import { useAdminAction } from './use-admin-action.ts';
 
 export function Header({ live }: { live: LivePipeline }) {
   return (
@@ -67,36 +67,29 @@ function SourceDots({ sources }: { sources: NonNullable<LivePipeline['state']>['
 
 function AdminActions() {
   const admin = useAdmin();
-  const [busy, setBusy] = useState<'test' | 'purge' | null>(null);
+  const { busy, run, notify } = useAdminAction<'test' | 'purge'>();
   const [confirming, setConfirming] = useState(false);
 
-  const run = async (kind: 'test' | 'purge') => {
-    setBusy(kind);
-    try {
-      if (kind === 'test') {
-        const result = await admin.withToken((token) =>
-          apiRequest<{ queued: number }>(admin.api, '/api/test', { method: 'POST', token }),
-        );
-        if (result) admin.notify('ok', `Test pipeline: ${result.queued} sample videos uploaded`);
-      } else {
-        const result = await admin.withToken((token) =>
-          apiRequest<{ deleted: number }>(admin.api, '/api/purge', { method: 'DELETE', token }),
-        );
-        if (result) admin.notify('ok', `Purged ${result.deleted} objects`);
-      }
-    } catch (error) {
-      admin.notify(
-        'error',
-        `${kind === 'test' ? 'Test pipeline' : 'Purge'} failed: ${(error as Error).message}`,
-      );
-    } finally {
-      setBusy(null);
-    }
+  const test = async () => {
+    const result = await run<{ queued: number }>('test', {
+      path: '/api/test',
+      method: 'POST',
+      failure: 'Test pipeline failed',
+    });
+    if (result) notify('ok', `Test pipeline: ${result.queued} sample videos uploaded`);
+  };
+  const purge = async () => {
+    const result = await run<{ deleted: number }>('purge', {
+      path: '/api/purge',
+      method: 'DELETE',
+      failure: 'Purge failed',
+    });
+    if (result) notify('ok', `Purged ${result.deleted} objects`);
   };
 
   return (
     <div className="topbar-actions">
-      <button type="button" className="btn btn-primary" disabled={busy !== null} onClick={() => run('test')}>
+      <button type="button" className="btn btn-primary" disabled={busy !== null} onClick={test}>
         {busy === 'test' ? <Spinner /> : <PlayIcon />}
         Test Pipeline
       </button>
@@ -126,7 +119,7 @@ function AdminActions() {
           confirmLabel="Purge"
           onDone={(confirmed) => {
             setConfirming(false);
-            if (confirmed) void run('purge');
+            if (confirmed) void purge();
           }}
         >
           <p>This deletes every uploaded video and every thumbnail. It cannot be undone.</p>

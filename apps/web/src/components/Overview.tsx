@@ -19,7 +19,8 @@ function stats(state: PipelineState): Stat[] {
       id: 'thumbnails',
       label: 'Thumbnails',
       value: formatCount(m.thumbnails),
-      detail: 'processed',
+      // The API counts a big bucket in the background after it starts: the figure is still growing.
+      detail: m.counting ? 'counting…' : 'processed',
       tone: 'accent',
     },
     { id: 'done', label: 'Videos done', value: formatCount(m.videosDone), tone: 'good' },
@@ -39,7 +40,12 @@ function stats(state: PipelineState): Stat[] {
     },
     { id: 'dlq', label: 'DLQ depth', value: formatCount(q.dlqDepth), tone: q.dlqDepth ? 'bad' : undefined },
     { id: 'pods', label: 'Total pods', value: formatCount(m.podsTotal) },
-    { id: 'storage', label: 'Storage used', value: formatBytes(m.storageBytes), detail: 'thumbnails' },
+    {
+      id: 'storage',
+      label: 'Storage used',
+      value: formatBytes(m.storageBytes),
+      detail: m.counting ? 'counting…' : 'thumbnails',
+    },
     {
       id: 'throughput',
       label: 'Throughput',

@@ -11,6 +11,7 @@ import { FailureKindBadge } from './Failures.tsx';
 import { Spinner } from './Header.tsx';
 import { Stage } from './Jobs.tsx';
 import { Skeleton } from './Panel.tsx';
+import { useAdminAction, type AdminCall } from './use-admin-action.ts';
 
 type Loaded = { detail: Detail } | { missing: true } | { error: string };
 type Action = 'reprocess' | 'delete' | 'redrive';
@@ -23,7 +24,7 @@ export function VideoDetail({ source, job }: { source: string; job: Job | null }
   const admin = useAdmin();
   const dialog = useRef<HTMLDialogElement>(null);
   const [loaded, setLoaded] = useState<Loaded | null>(null);
-  const [busy, setBusy] = useState<Action | null>(null);
+  const { busy, run, notify } = useAdminAction<Action>();
   const [confirming, setConfirming] = useState(false);
   const query = `?source=${encodeURIComponent(source)}`;
   const name = baseName(source);
@@ -53,29 +54,21 @@ export function VideoDetail({ source, job }: { source: string; job: Job | null }
 
   const act = useCallback(
     async (action: Action) => {
-      setBusy(action);
-      try {
-        const call = {
-          reprocess: (token: string) =>
-            apiRequest(admin.api, `/api/video/reprocess${query}`, { method: 'POST', token }),
-          delete: (token: string) => apiRequest(admin.api, `/api/video${query}`, { method: 'DELETE', token }),
-          redrive: (token: string) => apiRequest(admin.api, '/api/dlq/redrive', { method: 'POST', token }),
-        }[action];
-        const done = await admin.withToken(call);
-        if (done === undefined) return;
-        if (action === 'reprocess') admin.notify('ok', `${name} queued again`, source);
-        if (action === 'redrive') admin.notify('ok', 'Dead letters moved back to the work queue', source);
-        if (action === 'delete') {
-          admin.notify('ok', `${name} and its thumbnails deleted`);
-          closeVideo();
-        }
-      } catch (error) {
-        admin.notify('error', `Could not ${action} ${name}: ${(error as Error).message}`);
-      } finally {
-        setBusy(null);
+      const calls: Record<Action, Omit<AdminCall, 'failure'>> = {
+        reprocess: { path: `/api/video/reprocess${query}`, method: 'POST' },
+        delete: { path: `/api/video${query}`, method: 'DELETE' },
+        redrive: { path: '/api/dlq/redrive', method: 'POST' },
+      };
+      const done = await run(action, { ...calls[action], failure: `Could not ${action} ${name}` });
+      if (done === undefined) return;
+      if (action === 'reprocess') notify('ok', `${name} queued again`, source);
+      if (action === 'redrive') notify('ok', 'Dead letters moved back to the work queue', source);
+      if (action === 'delete') {
+        notify('ok', `${name} and its thumbnails deleted`);
+        closeVideo();
       }
     },
-    [admin, name, query, source],
+    [run, notify, name, query, source],
   );
 
   const detail = loaded && 'detail' in loaded ? loaded.detail : null;
