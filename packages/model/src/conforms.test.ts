@@ -1,28 +1,8 @@
 import fc from 'fast-check';
 import { Check } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
-import { conforms } from './conforms.ts';
+import { conforms, type JsonSchema as Schema } from './conforms.ts';
 import * as model from './schema.ts';
-
-interface Schema {
-  type?: string;
-  anyOf?: Schema[];
-  const?: unknown;
-  enum?: unknown[];
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  format?: string;
-  pattern?: string;
-  items?: Schema;
-  minItems?: number;
-  maxItems?: number;
-  uniqueItems?: boolean;
-  properties?: Record<string, Schema>;
-  patternProperties?: Record<string, Schema>;
-  required?: string[];
-}
 
 /** Values a schema accepts, built from the schema (so new fields and messages are covered unasked). */
 function valid(schema: Schema): fc.Arbitrary<unknown> {

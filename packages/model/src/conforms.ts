@@ -39,9 +39,10 @@ export function conforms(schema: object, value: unknown): boolean {
   }
 }
 
-interface Schema {
+/** The JSON Schema keywords this package's schemas use (what `conforms` reads). */
+export interface JsonSchema {
   type?: string;
-  anyOf?: Schema[];
+  anyOf?: JsonSchema[];
   const?: unknown;
   enum?: unknown[];
   minimum?: number;
@@ -50,12 +51,12 @@ interface Schema {
   maxLength?: number;
   format?: string;
   pattern?: string;
-  items?: Schema;
+  items?: JsonSchema;
   minItems?: number;
   maxItems?: number;
   uniqueItems?: boolean;
-  properties?: Record<string, Schema>;
-  patternProperties?: Record<string, Schema>;
+  properties?: Record<string, JsonSchema>;
+  patternProperties?: Record<string, JsonSchema>;
   required?: string[];
   additionalProperties?: boolean;
 }
@@ -85,20 +86,20 @@ const KNOWN = new Set([
 
 const vetted = new WeakSet<object>();
 
-function vet(schema: object): Schema {
-  if (vetted.has(schema)) return schema as Schema;
+function vet(schema: object): JsonSchema {
+  if (vetted.has(schema)) return schema as JsonSchema;
   for (const keyword of Object.keys(schema)) {
     if (!KNOWN.has(keyword)) throw new Error(`conforms() does not know the JSON Schema keyword "${keyword}"`);
   }
   vetted.add(schema);
-  return schema as Schema;
+  return schema as JsonSchema;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function stringConforms(s: Schema, value: string): boolean {
+function stringConforms(s: JsonSchema, value: string): boolean {
   // Lengths count code points, as JSON Schema (and TypeBox) do.
   const length = s.minLength === undefined && s.maxLength === undefined ? 0 : [...value].length;
   if (s.minLength !== undefined && length < s.minLength) return false;
@@ -108,11 +109,11 @@ function stringConforms(s: Schema, value: string): boolean {
   return true;
 }
 
-function numberConforms(s: Schema, value: number): boolean {
+function numberConforms(s: JsonSchema, value: number): boolean {
   return (s.minimum === undefined || value >= s.minimum) && (s.maximum === undefined || value <= s.maximum);
 }
 
-function objectConforms(s: Schema, value: Record<string, unknown>): boolean {
+function objectConforms(s: JsonSchema, value: Record<string, unknown>): boolean {
   for (const name of s.required ?? []) if (!Object.hasOwn(value, name)) return false;
   for (const [name, field] of Object.entries(value)) {
     const declared = s.properties?.[name];
