@@ -23,7 +23,7 @@ export const workerSpec = {
     min: 64,
     max: 65_536,
   }),
-  /** Most frames read when a video's length has to be counted (no duration in its header). */
+  /** Most frames a job reads or decodes: a packet scan of a stream without a duration, decoding to the points. */
   maxVideoFrames: env.int('MAX_VIDEO_FRAMES', DEFAULT_LIMITS.maxFrames, { min: 1, max: 100_000_000 }),
   /** Read the source through the loopback range relay (bounded windows) rather than the presigned URL. */
   rangeRelay: env.bool('RANGE_RELAY', true),

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAMES } from '@thumbs/model';
 import { mediaBuilds } from '@thumbs/runtime';
 import { extractFrames, frameSeekTimes, probeVideo } from './ffmpeg.ts';
+import { UnrecoverableError } from './failure.ts';
 import type { MediaOptions } from './media-tool.ts';
 import { makeNumberedClip } from './testing/clips.ts';
 import { makeShape, SHAPES } from './testing/corpus.ts';
@@ -137,6 +138,23 @@ describe.each(mediaBuilds())('$name ffmpeg', (build) => {
       await expect(thumbnails(path, options('uploads/live.webm'))).resolves.toBeUndefined();
     });
 
+    it('stops decoding at the frame limit', async () => {
+      // One keyframe in 8 s at 25 fps: the 10 % point (frame 20) takes 21 decoded frames, over 60 / 3.
+      const clip = join(dir, `long-gop-${build.name}.mp4`);
+      await makeNumberedClip(clip, { seconds: 8, fps: 25, extra: ['-g', '250'] });
+      const error = await thumbnails(
+        clip,
+        options('uploads/long-gop.mp4', { limits: { maxFrames: 60 } }),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnrecoverableError);
+      expect(error).toMatchObject({
+        kind: 'too-large',
+        message:
+          'uploads/long-gop.mp4: no frame at 0.800 s within 20 decoded frames (the limit is 60 frames per video)',
+      });
+      await expect(thumbnails(clip, options('uploads/long-gop.mp4'))).resolves.toBeUndefined();
+    });
+
     it('kills ffmpeg at the memory limit', async () => {
       const clip = join(dir, `uhd-${build.name}.mp4`);
       await makeNumberedClip(clip, { seconds: 0.5, size: '3840x2160' });
@@ -159,9 +177,12 @@ describe.each(mediaBuilds())('$name ffmpeg', (build) => {
       await writer.write((await readFile(clip)).subarray(0, 188 * 20));
       const started = Date.now();
       try {
-        await expect(
-          thumbnails(fifo, options('uploads/endless.ts', { timeoutMs: 1500 })),
-        ).rejects.toMatchObject({
+        const error = await thumbnails(fifo, options('uploads/endless.ts', { timeoutMs: 1500 })).catch(
+          (e: unknown) => e,
+        );
+        // Another attempt would wait just as long: dead-lettered at once.
+        expect(error).toBeInstanceOf(UnrecoverableError);
+        expect(error).toMatchObject({
           kind: 'timed-out',
           message: 'ffprobe could not read uploads/endless.ts: ran out of its time limit',
         });

@@ -1,12 +1,16 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAMES } from '@thumbs/model';
+import { mediaBuilds } from '@thumbs/runtime';
 import { extractFrames, probeVideo, seekTimes } from './ffmpeg.ts';
 import { JobError, UnrecoverableError } from './failure.ts';
 import { decodeGray, makeAudioOnly, makeNumberedClip, readFrameNumber } from './testing/clips.ts';
 
+const run = promisify(execFile);
 let dir: string;
 const media = (name: string) => ({ name, timeoutMs: 30_000, maxWidth: 640, quality: 3 });
 const fractions = FRAMES.map((f) => f.fraction);
@@ -96,6 +100,33 @@ describe('frame extraction', () => {
     await makeNumberedClip(clip, { seconds: 1, size: '1280x720' });
     const { images } = await thumbnailsOf(clip);
     for (const image of images) expect([image.width, image.height]).toEqual([640, 360]);
+  });
+});
+
+describe.each(mediaBuilds())('cut-short files, $name ffmpeg', (build) => {
+  it('takes the last decodable frame when a point lies past the real end, whatever the GOP', async () => {
+    // One keyframe in 8 s, the file cut at 60 %: its header still says 8 s and has lost its cues, so the
+    // 95 % point (7.6 s) is past the last frame (~4.8 s), seconds after the only keyframe.
+    const whole = join(dir, `whole-${build.name}.mkv`);
+    await makeNumberedClip(whole, { seconds: 8, fps: 25, extra: ['-g', '250'] });
+    const bytes = await readFile(whole);
+    const cut = join(dir, `cut-${build.name}.mkv`);
+    await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const options = { ...media(cut), tools: { ffmpeg: build.ffmpeg, ffprobe: build.ffprobe } };
+    const probe = await probeVideo(cut, options);
+    expect(probe.duration).toBeCloseTo(8, 1);
+    const outputs = ['a', 'b', 'c'].map((n) => join(dir, `cut-${build.name}-${n}.jpg`));
+    await extractFrames(cut, seekTimes(probe, fractions), outputs, { ...options, probe });
+    const frames = (await Promise.all(outputs.map(decodeGray))).map(readFrameNumber);
+    const packets = await run(build.ffprobe, [
+      ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', cut],
+    ]);
+    const lastPacket = Math.round(Number(packets.stdout.trim().split('\n').at(-1)) * 25);
+    expect(frames.slice(0, 2)).toEqual([20, 100]);
+    expect(lastPacket).toBeLessThan(150);
+    // The last frame, or the one before when the cut leaves the last packet incomplete.
+    expect(lastPacket - (frames[2] ?? 0)).toBeGreaterThanOrEqual(0);
+    expect(lastPacket - (frames[2] ?? 0)).toBeLessThanOrEqual(1);
   });
 });
 

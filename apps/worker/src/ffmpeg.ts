@@ -1,5 +1,8 @@
-import { stat } from 'node:fs/promises';
-import { jobError } from './failure.ts';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JobError, jobError } from './failure.ts';
+import { headerAndTail } from './media-tail.ts';
 import { inputOptions, limitsOf, runTool, toolsOf, type MediaOptions } from './media-tool.ts';
 
 export { inputOptions, type MediaOptions } from './media-tool.ts';
@@ -26,6 +29,12 @@ export interface VideoProbe {
   hdr: boolean;
   /** False for containers without a seek index (MPEG-TS/PS), where an input seek lands on any packet. */
   indexed: boolean;
+  /** Degrees clockwise the picture is turned for display (phone video), 0 … 270. */
+  rotation: number;
+  /** The container, as ffprobe names it. */
+  container: string | undefined;
+  /** Bits per second of the whole file, when the header says. */
+  bitRate: number | undefined;
 }
 
 interface ProbeStream {
@@ -41,11 +50,18 @@ interface ProbeStream {
   color_transfer?: string;
   disposition?: { attached_pic?: number; default?: number };
   tags?: Record<string, string>;
+  side_data_list?: { rotation?: number }[];
 }
 
 interface ProbeOutput {
   streams?: ProbeStream[];
-  format?: { start_time?: string; duration?: string; format_name?: string };
+  format?: {
+    start_time?: string;
+    duration?: string;
+    format_name?: string;
+    format_long_name?: string;
+    bit_rate?: string;
+  };
 }
 
 function seconds(value: string | undefined): number | undefined {
@@ -62,6 +78,15 @@ function tagSeconds(value: string | undefined): number | undefined {
 function frameRate(value: string | undefined): number | undefined {
   const [num, den] = (value ?? '').split('/').map(Number);
   return num && den ? num / den : undefined;
+}
+
+/**
+ * Clockwise display rotation: the old `rotate` tag, else the display matrix (whose angle is counter-clockwise).
+ */
+function displayRotation(stream: ProbeStream): number {
+  const matrix = stream.side_data_list?.find((d) => d.rotation !== undefined)?.rotation;
+  const degrees = seconds(stream.tags?.rotate) ?? -(matrix ?? 0);
+  return ((Math.round(degrees) % 360) + 360) % 360;
 }
 
 /** The real video: not cover art; the default stream if one is marked, else the largest picture. */
@@ -85,7 +110,7 @@ function probeTool(input: string, options: MediaOptions, args: string[]): Promis
 /** Timestamps (file time, seconds) and keyframe flags of a stream's packets, as ffprobe lists them. */
 async function listPackets(
   input: string,
-  stream: number,
+  stream: number | string,
   options: MediaOptions,
   interval: string,
 ): Promise<{ time: number; end: number; key: boolean }[]> {
@@ -104,20 +129,64 @@ async function listPackets(
     });
 }
 
+type Packet = Awaited<ReturnType<typeof listPackets>>[number];
+
 /**
- * The duration when the header has none (live-recorded WebM/Matroska as browsers write it): from the
- * stream's own last packet. Reads packets without decoding them, at most `maxFrames` of them.
+ * For a listing that may fail without harm (a seek past the real end, a stand-in ffprobe cannot read):
+ * `fallback` instead of the error, unless the error is the job's end (its time is up, or it was stopped).
+ */
+function unlessJobEnded<T>(fallback: T, options: MediaOptions): (error: unknown) => T {
+  return (error) => {
+    if (options.signal?.aborted || (error instanceof JobError && error.kind === 'timed-out')) throw error;
+    return fallback;
+  };
+}
+
+/** Every packet of the stream, at most `maxFrames` of them: what a container without boundaries to cut at costs. */
+async function allPackets(input: string, stream: number, options: MediaOptions): Promise<Packet[]> {
+  const { maxFrames } = limitsOf(options);
+  const packets = await listPackets(input, stream, options, `%+#${maxFrames + 1}`);
+  if (packets.length > maxFrames)
+    throw jobError('too-large', `${options.name} has more than ${maxFrames} frames (the limit per video)`);
+  return packets;
+}
+
+/** The packets of the stand-in made of the file's header and tail (headerAndTail); undefined without one. */
+async function tailPackets(
+  input: string,
+  stream: number,
+  options: MediaOptions,
+): Promise<Packet[] | undefined> {
+  const standIn = await headerAndTail(input, options.signal).catch(unlessJobEnded(undefined, options));
+  if (!standIn) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'thumbs-tail-'));
+  try {
+    const path = join(dir, 'header-and-tail');
+    await writeFile(path, standIn);
+    const packets = await allPackets(path, stream, options).catch(unlessJobEnded([], options));
+    return packets.length ? packets : undefined;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The duration when the header has none (WebM/Matroska as browsers and streamers write it): from the
+ * stream's own last packet, read from the file's header and tail where the container allows it, else from
+ * every packet; no decoding. Also the frame rate the packets show.
  */
 async function scanDuration(
   input: string,
   stream: number,
   options: MediaOptions,
-): Promise<{ end: number; packets: number }> {
-  const { maxFrames } = limitsOf(options);
-  const packets = await listPackets(input, stream, options, `%+#${maxFrames + 1}`);
-  if (packets.length > maxFrames)
-    throw jobError('too-large', `${options.name} has more than ${maxFrames} frames (the limit per video)`);
-  return { end: Math.max(...packets.map((p) => p.end)), packets: packets.length };
+): Promise<{ end: number; rate: number | undefined }> {
+  const packets = (await tailPackets(input, stream, options)) ?? (await allPackets(input, stream, options));
+  const times = packets.map((p) => p.time).sort((a, b) => a - b);
+  const span = (times.at(-1) ?? 0) - (times[0] ?? 0);
+  return {
+    end: Math.max(...packets.map((p) => p.end)),
+    rate: times.length > 1 && span > 0 ? (times.length - 1) / span : undefined,
+  };
 }
 
 /** Reads the video's streams and durations (ffprobe JSON). Only the container header and index are fetched. */
@@ -149,7 +218,7 @@ export async function probeVideo(input: string, options: MediaOptions): Promise<
     const scan = await scanDuration(input, video.index, options);
     duration = scan.end - streamStart;
     // Recorders often declare only a millisecond time base: count the frames instead.
-    if (!frameRate(video.avg_frame_rate) && duration > 0) rate = scan.packets / duration;
+    if (!frameRate(video.avg_frame_rate) && scan.rate) rate = scan.rate;
   }
   if (!Number.isFinite(duration) || duration <= 0) {
     throw jobError('corrupt', `could not determine the duration of ${options.name}`);
@@ -168,6 +237,9 @@ export async function probeVideo(input: string, options: MediaOptions): Promise<
     variableRate: frameRate(video.avg_frame_rate) !== frameRate(video.r_frame_rate),
     hdr: /^(smpte2084|arib-std-b67)$/.test(video.color_transfer ?? ''),
     indexed: !/^mpeg(ts)?$/.test(parsed.format?.format_name ?? ''),
+    rotation: displayRotation(video),
+    container: parsed.format?.format_long_name ?? parsed.format?.format_name,
+    bitRate: seconds(parsed.format?.bit_rate),
   };
 }
 
@@ -221,7 +293,7 @@ const FIRST_KEYFRAME_WINDOW = 2;
  */
 async function keyframeBefore(
   input: string,
-  probe: VideoProbe,
+  probe: Pick<VideoProbe, 'streamIndex' | 'formatStart'>,
   time: number,
   options: MediaOptions,
 ): Promise<number> {
@@ -240,8 +312,10 @@ export interface ExtractOptions extends MediaOptions {
   /** ffmpeg's JPEG quality scale: 2 (best) … 31. */
   quality: number;
   /** The probe's answers that shape the decoding; without it, the first video stream of an indexed file. */
-  probe?: Pick<VideoProbe, 'streamIndex' | 'formatStart' | 'frameDuration' | 'hdr' | 'indexed'>;
+  probe?: ExtractProbe;
 }
+
+type ExtractProbe = Pick<VideoProbe, 'streamIndex' | 'formatStart' | 'frameDuration' | 'hdr' | 'indexed'>;
 
 /** PQ/HLG to BT.709 SDR: linearise, tone-map the highlights (Hable), then back to BT.709 limited range. */
 const TONEMAP =
@@ -270,12 +344,66 @@ function ffmpegTool(input: string, args: string[], options: MediaOptions): Promi
   });
 }
 
+/** What a point decodes: input seek to `seek`, then on to `time` (seconds from the file start). */
+interface Point {
+  seek: number;
+  time: number;
+}
+
+/**
+ * The point for `time`. Without an index, an input seek lands on whatever packet is near the target and
+ * decoding starts at the next keyframe, which may be past it: seek to just before the keyframe before the
+ * target instead, then decode the rest of the way (output seek).
+ */
+async function pointAt(
+  input: string,
+  probe: ExtractProbe,
+  time: number,
+  options: MediaOptions,
+): Promise<Point> {
+  if (probe.indexed) return { seek: time, time };
+  const keyframe = await keyframeBefore(input, probe, time, options);
+  return { seek: Math.max(0, keyframe - probe.frameDuration / 2), time };
+}
+
+/**
+ * Decodes one point into `output`, at most `maxDecoded` frames. `trim=start=0` after `-noaccurate_seek`
+ * is what an accurate input seek does (ffmpeg inserts that same trim), placed where `end_frame` also
+ * counts every decoded frame: past the cap the stream ends there, with no frame written.
+ */
+function extractPoint(
+  input: string,
+  point: Point,
+  output: string,
+  maxDecoded: number,
+  options: ExtractOptions & { probe: ExtractProbe },
+): Promise<string> {
+  const { probe } = options;
+  const decodeOn = point.time - point.seek;
+  const filter = `trim=start=0:end_frame=${maxDecoded},${thumbnailFilter(options.maxWidth, probe.hdr)}`;
+  return ffmpegTool(
+    input,
+    [
+      ...[...inputOptions(input), '-noaccurate_seek', '-ss', point.seek.toFixed(6), '-i', input],
+      ...(decodeOn > 0 ? ['-ss', decodeOn.toFixed(6)] : []),
+      ...['-map', `0:${streamSpec(probe)}`, '-frames:v', '1', '-vf', filter],
+      ...['-q:v', String(options.quality), '-f', 'image2', output],
+    ],
+    options,
+  );
+}
+
+function streamSpec(probe: ExtractProbe): string {
+  return probe.streamIndex >= 0 ? String(probe.streamIndex) : 'v:0';
+}
+
 /**
  * Writes one JPEG per seek time, with one ffmpeg process per seek point, all at once (`-ss T -i input`): over
  * HTTP each fetches only the index and the bytes from the keyframe before its point, and input seeking
  * decodes up to the exact frame. Separate processes decode in parallel with all their threads; one process
  * with an input per point either reads ahead far past each point or, held to one packet ahead, decodes
- * on a single core (measured: 1.5× slower on a long GOP).
+ * on a single core (measured: 1.5× slower on a long GOP). Each point may decode its share of the job's
+ * frame limit (`maxFrames`), so a GOP of hours or a stream of tiny frames cannot hold the worker.
  */
 export async function extractFrames(
   input: string,
@@ -290,61 +418,66 @@ export async function extractFrames(
     hdr: false,
     indexed: true,
   };
-  // Without an index, an input seek lands on whatever packet is near the target and decoding starts at
-  // the next keyframe, which may be past it: seek to just before the keyframe before the target instead,
-  // then decode the rest of the way (output seek).
-  const inputSeeks = probe.indexed
-    ? [...times]
-    : await Promise.all(
-        times.map(async (time) =>
-          Math.max(
-            0,
-            (await keyframeBefore(input, probe as VideoProbe, time, options)) - probe.frameDuration / 2,
-          ),
-        ),
-      );
-  const stream = probe.streamIndex >= 0 ? String(probe.streamIndex) : 'v:0';
+  const job = { ...options, probe };
+  const maxDecoded = Math.max(1, Math.floor(limitsOf(options).maxFrames / Math.max(1, times.length)));
+  const points = await Promise.all(times.map((time) => pointAt(input, probe, time, options)));
   await Promise.all(
-    outputs.map((output, index) => {
-      const seek = inputSeeks[index] ?? 0;
-      const decodeOn = (times[index] ?? 0) - seek;
-      return ffmpegTool(
-        input,
-        [
-          ...[...inputOptions(input), '-ss', seek.toFixed(6), '-i', input],
-          ...(decodeOn > 0 ? ['-ss', decodeOn.toFixed(6)] : []),
-          ...['-map', `0:${stream}`, '-frames:v', '1', '-vf', thumbnailFilter(options.maxWidth, probe.hdr)],
-          ...['-q:v', String(options.quality), '-f', 'image2', output],
-        ],
-        options,
-      );
-    }),
+    outputs.map((output, index) =>
+      extractPoint(input, points[index] ?? { seek: 0, time: 0 }, output, maxDecoded, job),
+    ),
   );
-  for (const output of outputs) {
-    if (!(await hasImage(output))) await extractLastFrame(input, output, stream, options, probe.hdr);
+  for (const [index, output] of outputs.entries()) {
+    if (!(await hasImage(output))) await extractLastFrame(input, times[index] ?? 0, output, maxDecoded, job);
   }
 }
 
 /**
- * Fallback when a seek point yields no frame because it lies past the last decodable frame (headers can
- * overstate durations): decode the last seconds of the file and keep its last frame.
+ * The timestamp (seconds from the file start) of the stream's last frame, listing packets (no decoding)
+ * from a window before `time` to the end of the file, doubling it back until a packet is in it: a long
+ * GOP, sparse frames or a seek that fails past the real end still find it.
+ */
+async function lastFrameFrom(
+  input: string,
+  probe: ExtractProbe,
+  time: number,
+  options: MediaOptions,
+): Promise<number | undefined> {
+  for (let window = FIRST_KEYFRAME_WINDOW; ; window *= 2) {
+    const start = Math.max(0, time - window);
+    const packets = await listPackets(
+      input,
+      streamSpec(probe),
+      options,
+      `${probe.formatStart + start}%`,
+    ).catch(unlessJobEnded([], options));
+    if (packets.length) return Math.max(...packets.map((p) => p.time)) - probe.formatStart;
+    if (start === 0) return undefined;
+  }
+}
+
+/**
+ * Fallback when a point yields no frame. Either it lies past the last decodable frame (headers can
+ * overstate durations, files can be cut short): then the thumbnail is the last frame. Or the stream goes
+ * on past it and the point took more decoded frames than it may.
  */
 async function extractLastFrame(
   input: string,
+  time: number,
   output: string,
-  stream: string,
-  options: ExtractOptions,
-  hdr: boolean,
+  maxDecoded: number,
+  options: ExtractOptions & { probe: ExtractProbe },
 ): Promise<void> {
-  await ffmpegTool(
-    input,
-    [
-      ...[...inputOptions(input), '-sseof', '-3', '-i', input],
-      ...['-map', `0:${stream}`, '-vf', thumbnailFilter(options.maxWidth, hdr)],
-      ...['-q:v', String(options.quality), '-f', 'image2', '-update', '1', output],
-    ],
-    options,
-  );
+  const { probe } = options;
+  const last = await lastFrameFrom(input, probe, time, options);
+  if (last === undefined) throw jobError('corrupt', `ffmpeg found no frame to extract in ${options.name}`);
+  if (last >= time - probe.frameDuration / 2) {
+    throw jobError(
+      'too-large',
+      `${options.name}: no frame at ${time.toFixed(3)} s within ${maxDecoded} decoded frames ` +
+        `(the limit is ${limitsOf(options).maxFrames} frames per video)`,
+    );
+  }
+  await extractPoint(input, await pointAt(input, probe, last, options), output, maxDecoded, options);
   if (!(await hasImage(output)))
     throw jobError('corrupt', `ffmpeg found no frame to extract in ${options.name}`);
 }

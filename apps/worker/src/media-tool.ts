@@ -15,7 +15,11 @@ export interface MediaLimits {
   maxPixels: number;
   /** Data memory (RLIMIT_DATA) of each ffmpeg/ffprobe process. */
   maxMemoryBytes: number;
-  /** Most packets read by a scan of the whole stream (duration, keyframes): bounds never-ending inputs. */
+  /**
+   * Most frames of a video the job goes through: packets read by a scan of the whole stream (a duration
+   * the header lacks), and frames decoded to reach the points (each point its share): bounds never-ending
+   * inputs, GOPs of hours and streams of tiny frames.
+   */
   maxFrames: number;
 }
 

@@ -153,7 +153,7 @@ describe('range reads of a large video', () => {
           { ...settings, maxWidth: 640, quality: 3 },
           source!,
           undefined,
-          (stats) => (relayed = stats),
+          { sourceRead: (read) => (relayed = read) },
         );
         const fraction = report(label, sourceReads(), size, Date.now() - started);
         expect(thumbnails).toHaveLength(3);

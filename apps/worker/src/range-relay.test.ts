@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ffmpegPath } from '@thumbs/runtime';
-import { JobError } from './failure.ts';
+import { JobError, UnrecoverableError } from './failure.ts';
 import { inputOptions, probeVideo } from './ffmpeg.ts';
 import { openRangeRelay, parseRange, type RangeRelay, type RangeRelayOptions } from './range-relay.ts';
 import { makeTestClip } from './testing/clips.ts';
@@ -227,6 +229,27 @@ describe('ffmpeg through the relay', () => {
     expect(frames).toBe(await decode(clip));
     console.info(`decoded through the relay: ${JSON.stringify(relay.stats())}`);
     expect(relay.stats().requests).toBeGreaterThan(20);
+  });
+
+  it('fails a read from storage that stalls as a storage error (retried), long before the time limit', async () => {
+    // Accepts every request and never answers.
+    const stalled = createServer(() => {});
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    const { port } = stalled.address() as AddressInfo;
+    const relay = await openRangeRelay(`http://127.0.0.1:${port}/x.mp4`, 'x.mp4', { stallMs: 300 });
+    relays.push(relay);
+    const started = Date.now();
+    try {
+      const error = await probeVideo(relay.url, { name: 'uploads/stalled.mp4', timeoutMs: 30_000 }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ kind: 'storage' });
+      expect(error).not.toBeInstanceOf(UnrecoverableError);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      stalled.closeAllConnections();
+      stalled.close();
+    }
   });
 
   it('reports a missing source by its name, with the storage error', async () => {

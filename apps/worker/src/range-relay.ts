@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  Agent as HttpAgent,
+  createServer,
+  get as httpGet,
+  type ClientRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { Agent as HttpsAgent, get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createWindowCache } from './window-cache.ts';
 
 export interface RangeRelayOptions {
@@ -19,6 +25,11 @@ export interface RangeRelayOptions {
    * 412, so ffmpeg reads one version only and no window of another joins the cache.
    */
   eTag?: string;
+  /**
+   * Milliseconds a storage read may go without receiving a byte before the relay gives up on it (a 502, or
+   * the window cut short): a stalled storage is a storage error, retried, not the job's wall time running out.
+   */
+  stallMs?: number;
 }
 
 export interface RelayStats {
@@ -42,6 +53,7 @@ export interface RangeRelay {
 export const DEFAULT_MIN_WINDOW = 256 * 1024;
 export const DEFAULT_MAX_WINDOW = 1024 * 1024;
 export const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_STALL_MS = 30_000;
 /** Windows remembered for sequential reads (a few readers at once: ffprobe, then one per seek point). */
 const REMEMBERED_READS = 32;
 
@@ -79,6 +91,7 @@ export async function openRangeRelay(
   const path = `/${randomBytes(16).toString('hex')}/${encodeURIComponent(basename(name) || 'video')}`;
   const stats: RelayStats = { requests: 0, bytes: 0, reused: 0 };
   const cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
+  const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   const cache = createWindowCache(cacheBytes);
   /** The source's size and type, known from its first answer (before that, nothing is cached). */
   let known: { total: number; type: string } | undefined;
@@ -97,20 +110,31 @@ export async function openRangeRelay(
     if (nextWindows.size > REMEMBERED_READS) nextWindows.delete(nextWindows.keys().next().value ?? end);
   }
 
+  // node:http rather than fetch: half the CPU per byte (measured relaying the 160 MB of three long-GOP
+  // seeks: 2.1–2.4 s with fetch's web streams, mostly garbage collection; 1.1–1.4 s this way).
+  const agents = {
+    'http:': new HttpAgent({ keepAlive: true }),
+    'https:': new HttpsAgent({ keepAlive: true }),
+  };
+
   /**
    * A ranged GET of exactly the version probed (If-Match on its ETag): another version is S3's 412, and the
    * job is superseded rather than fed bytes of two versions.
    */
-  async function fetchRange(range: string, signal: AbortSignal): Promise<Response> {
+  async function fetchRange(range: string, signal: AbortSignal): Promise<IncomingMessage> {
     stats.requests++;
-    const url = typeof source === 'string' ? source : await source();
+    const url = new URL(typeof source === 'string' ? source : await source());
     const headers = { range, ...(options.eTag ? { 'if-match': `"${options.eTag}"` } : {}) };
-    const answer = await fetch(url, { headers, signal });
-    if (answer.status === 412) {
-      superseded = true;
-      await answer.body?.cancel();
-      return new Response('the source changed', { status: 412 });
-    }
+    const get = url.protocol === 'https:' ? httpsGet : httpGet;
+    const agent = agents[url.protocol as keyof typeof agents];
+    const answer = await new Promise<IncomingMessage>((resolve, reject) =>
+      get(url, { headers, signal, agent, timeout: stallMs }, resolve)
+        .on('timeout', function (this: ClientRequest) {
+          this.destroy(new Error(`storage sent nothing for ${stallMs} ms`));
+        })
+        .on('error', reject),
+    );
+    if (answer.statusCode === 412) superseded = true;
     return answer;
   }
 
@@ -124,9 +148,10 @@ export async function openRangeRelay(
 
     if (req.method === 'HEAD') {
       const probe = await fetchRange('bytes=0-0', aborted.signal);
-      await probe.body?.cancel();
-      const total = totalSize(probe.headers.get('content-range'));
-      if (probe.status !== 206 || total === undefined) return reply(res, upstreamStatus(probe.status), '');
+      probe.resume();
+      const total = totalSize(probe.headers['content-range']);
+      const status = probe.statusCode ?? 502;
+      if (status !== 206 || total === undefined) return reply(res, upstreamStatus(status), '');
       res.writeHead(200, { 'Content-Length': total, 'Accept-Ranges': 'bytes', Connection: 'close' });
       return void res.end();
     }
@@ -150,18 +175,19 @@ export async function openRangeRelay(
     // Stop short of bytes already cached: the reader asks again from there and gets them from the cache.
     const end = Math.min(range?.end ?? Infinity, start + window - 1, cache.nextStart(start) - 1);
     const upstream = await fetchRange(`bytes=${start}-${end}`, aborted.signal);
-    const contentRange = upstream.headers.get('content-range');
-    if (upstream.status !== 206 || !contentRange || !upstream.body) {
+    const contentRange = upstream.headers['content-range'];
+    const status = upstream.statusCode ?? 502;
+    if (status !== 206 || !contentRange) {
       // The same status (403, 404, 416…) so that ffmpeg's error says what the storage said.
-      await upstream.body?.cancel();
-      return reply(res, upstreamStatus(upstream.status), `source answered ${upstream.status}`);
+      upstream.resume();
+      return reply(res, upstreamStatus(status), `source answered ${status}`);
     }
     const lastByte = Number(/^bytes \d+-(\d+)\//.exec(contentRange)?.[1]);
     if (Number.isFinite(lastByte)) remember(lastByte + 1, window);
-    const type = upstream.headers.get('content-type') ?? 'application/octet-stream';
+    const type = upstream.headers['content-type'] ?? 'application/octet-stream';
     const total = totalSize(contentRange);
     if (total !== undefined) known ??= { total, type };
-    const length = upstream.headers.get('content-length');
+    const length = upstream.headers['content-length'];
     res.writeHead(206, {
       'Content-Range': contentRange,
       ...(length ? { 'Content-Length': length } : {}),
@@ -172,13 +198,12 @@ export async function openRangeRelay(
     });
     const received: Buffer[] = [];
     const keep = end - start + 1 <= cacheBytes;
-    const body = Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>);
-    body.on('data', (chunk: Buffer) => {
+    upstream.on('data', (chunk: Buffer) => {
       stats.bytes += chunk.length;
       if (keep) received.push(chunk);
     });
     try {
-      await pipeline(body, res);
+      await pipeline(upstream, res);
     } finally {
       // Even a window the reader hung up on is worth keeping as far as it came.
       if (known) cache.add(start, Buffer.concat(received));
@@ -201,6 +226,8 @@ export async function openRangeRelay(
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        agents['http:'].destroy();
+        agents['https:'].destroy();
         server.close(() => resolve());
       }),
   };
@@ -211,7 +238,7 @@ function upstreamStatus(status: number): number {
   return status >= 400 ? status : 502;
 }
 
-function totalSize(contentRange: string | null): number | undefined {
+function totalSize(contentRange: string | undefined): number | undefined {
   const total = Number(/\/(\d+)$/.exec(contentRange ?? '')?.[1]);
   return Number.isFinite(total) ? total : undefined;
 }
