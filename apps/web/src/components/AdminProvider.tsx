@@ -1,23 +1,12 @@
 'use client';
 
-import {
-  createContext,
-  useCallback,
-  useContext,
-  useEffect,
-  useMemo,
-  useRef,
-  useState,
-  type ReactNode,
-} from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { adoptTokenFromUrl, storedToken, storeToken } from '../lib/admin-token.ts';
 import { ApiError } from '../lib/api-client.ts';
-import { Toasts, type Toast } from './Toasts.tsx';
+import { useNotify } from './Toasts.tsx';
 import { TokenDialog } from './TokenDialog.tsx';
 
 interface Admin {
-  /** REST base of the API ('' = same origin). */
-  api: string;
   hasToken: boolean;
   /**
    * Runs an admin call with the session's token, asking for one first when there is none, and again when the
@@ -25,8 +14,6 @@ interface Admin {
    */
   withToken<T>(call: (token: string) => Promise<T>): Promise<T | undefined>;
   forgetToken(): void;
-  /** Shows a toast; `video` adds a link to that video's detail. */
-  notify(kind: Toast['kind'], text: string, video?: string): void;
 }
 
 const AdminContext = createContext<Admin | null>(null);
@@ -42,21 +29,15 @@ interface Prompt {
   resolve: (token: string | null) => void;
 }
 
-export function AdminProvider({ api, children }: { api: string; children: ReactNode }) {
+/** The admin token of this session: asked for when an action needs it, forgotten on request. */
+export function AdminProvider({ children }: { children: ReactNode }) {
   const [hasToken, setHasToken] = useState(false);
   const [prompt, setPrompt] = useState<Prompt | null>(null);
-  const [toasts, setToasts] = useState<Toast[]>([]);
-  const nextToastId = useRef(1);
+  const notify = useNotify();
 
   useEffect(() => {
     adoptTokenFromUrl();
     setHasToken(storedToken() !== null);
-  }, []);
-
-  const notify = useCallback((kind: Toast['kind'], text: string, video?: string) => {
-    const id = nextToastId.current++;
-    setToasts((list) => [...list.slice(-3), { id, kind, text, video }]);
-    setTimeout(() => setToasts((list) => list.filter((t) => t.id !== id)), kind === 'error' ? 9000 : 5000);
   }, []);
 
   const ask = useCallback(
@@ -90,10 +71,7 @@ export function AdminProvider({ api, children }: { api: string; children: ReactN
     notify('info', 'Admin token forgotten for this session');
   }, [notify]);
 
-  const admin = useMemo(
-    () => ({ api, hasToken, withToken, forgetToken, notify }),
-    [api, hasToken, withToken, forgetToken, notify],
-  );
+  const admin = useMemo(() => ({ hasToken, withToken, forgetToken }), [hasToken, withToken, forgetToken]);
 
   return (
     <AdminContext.Provider value={admin}>
@@ -107,7 +85,6 @@ export function AdminProvider({ api, children }: { api: string; children: ReactN
           }}
         />
       )}
-      <Toasts toasts={toasts} onDismiss={(id) => setToasts((list) => list.filter((t) => t.id !== id))} />
     </AdminContext.Provider>
   );
 }

@@ -5,6 +5,7 @@ import { apiEndpoints, type ApiEndpoints } from '../lib/api-url.ts';
 import { useLivePipeline } from '../lib/use-live-pipeline.ts';
 import { useOpenVideo } from '../lib/video-link.ts';
 import { AdminProvider } from './AdminProvider.tsx';
+import { ApiBaseProvider } from './ApiBase.tsx';
 import { Charts } from './Charts.tsx';
 import { Failures } from './Failures.tsx';
 import { Gallery } from './Gallery.tsx';
@@ -15,6 +16,7 @@ import { Overview } from './Overview.tsx';
 import { PipelineView } from './PipelineView.tsx';
 import { PodGrid } from './PodGrid.tsx';
 import { StaleBanner } from './StaleBanner.tsx';
+import { ToastProvider } from './Toasts.tsx';
 import { Upload } from './Upload.tsx';
 import { VideoDetail } from './VideoDetail.tsx';
 
@@ -28,30 +30,34 @@ export function Dashboard({ apiBase }: { apiBase: string }) {
   const openVideo = useOpenVideo();
 
   return (
-    <AdminProvider api={endpoints?.http ?? apiBase}>
-      <Header live={live} />
-      <StaleBanner live={live} />
-      <main className={`layout${stale ? ' is-stale' : ''}`} aria-busy={state === null}>
-        <Overview state={state} />
-        <PipelineView state={state} />
-        <Charts state={state} />
-        <PodGrid pods={state?.pods ?? null} jobs={state?.jobs ?? []} />
-        <Upload state={state} />
-        <Jobs jobs={state?.jobs ?? null} />
-        <Failures dlq={state?.dlq ?? null} backfill={state?.backfill ?? null} />
-        <Gallery thumbnails={state?.thumbnails ?? null} total={state?.metrics.thumbnails ?? 0} />
-      </main>
-      {openVideo && (
-        <VideoDetail
-          key={openVideo}
-          source={openVideo}
-          job={state?.jobs.find((job) => job.source === openVideo) ?? null}
-        />
-      )}
-      <JobNotices jobs={state?.jobs ?? null} />
-      <footer className="footer muted small">
-        Thumbnail pipeline · S3 → SQS → workers → S3 · live over one WebSocket
-      </footer>
-    </AdminProvider>
+    <ApiBaseProvider api={endpoints?.http ?? apiBase}>
+      <ToastProvider>
+        <AdminProvider>
+          <Header live={live} />
+          <StaleBanner live={live} />
+          <main className={`layout${stale ? ' is-stale' : ''}`} aria-busy={state === null}>
+            <Overview state={state} />
+            <PipelineView state={state} />
+            <Charts state={state} />
+            <PodGrid pods={state?.pods ?? null} jobs={state?.jobs ?? []} />
+            <Upload state={state} />
+            <Jobs jobs={state?.jobs ?? null} />
+            <Failures dlq={state?.dlq ?? null} backfill={state?.backfill ?? null} />
+            <Gallery thumbnails={state?.thumbnails ?? null} total={state?.metrics.thumbnails ?? 0} />
+          </main>
+          {openVideo && (
+            <VideoDetail
+              key={openVideo}
+              source={openVideo}
+              job={state?.jobs.find((job) => job.source === openVideo) ?? null}
+            />
+          )}
+          <JobNotices jobs={state?.jobs ?? null} />
+          <footer className="footer muted small">
+            Thumbnail pipeline · S3 → SQS → workers → S3 · live over one WebSocket
+          </footer>
+        </AdminProvider>
+      </ToastProvider>
+    </ApiBaseProvider>
   );
 }

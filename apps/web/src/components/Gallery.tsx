@@ -7,7 +7,7 @@ import { baseName, formatCount } from '../lib/format.ts';
 import { chunk, groupByVideo, type VideoGroup } from '../lib/gallery.ts';
 import { KeyLabel } from './KeyLabel.tsx';
 import { useOlderThumbnails } from '../lib/use-older-thumbnails.ts';
-import { useAdmin } from './AdminProvider.tsx';
+import { useApiBase } from './ApiBase.tsx';
 import { Lightbox } from './Lightbox.tsx';
 import { VideoLink } from './VideoLink.tsx';
 import { Empty, Panel, Skeleton } from './Panel.tsx';
@@ -30,7 +30,7 @@ function layout(width: number, framesPerCard: number) {
 }
 
 export function Gallery({ thumbnails: live, total }: { thumbnails: Thumbnail[] | null; total: number }) {
-  const { api } = useAdmin();
+  const api = useApiBase();
   const paged = useOlderThumbnails(api, live, total);
   const thumbnails = live && paged.all;
   const [frame, setFrame] = useState<FrameFilter>('all');

@@ -3,11 +3,11 @@
 import type { Job } from '@thumbs/model';
 import { useEffect, useRef } from 'react';
 import { baseName } from '../lib/format.ts';
-import { useAdmin } from './AdminProvider.tsx';
+import { useNotify } from './Toasts.tsx';
 
 /** A toast, linking to the detail, for each video that fails for good while the page is open. */
 export function JobNotices({ jobs }: { jobs: Job[] | null }) {
-  const { notify } = useAdmin();
+  const notify = useNotify();
   const failed = useRef<Set<string> | null>(null);
   useEffect(() => {
     if (!jobs) return;

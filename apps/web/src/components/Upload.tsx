@@ -9,6 +9,7 @@ import { CancelledError } from '../lib/retry.ts';
 import { rejectReason } from '../lib/upload.ts';
 import { fingerprint, savedUploads, type SavedUpload } from '../lib/upload-store.ts';
 import { useAdmin } from './AdminProvider.tsx';
+import { useApiBase } from './ApiBase.tsx';
 import { Stage } from './Jobs.tsx';
 import { Panel } from './Panel.tsx';
 
@@ -34,6 +35,7 @@ const ACTIVE = new Set<UploadItem['phase']>(['waiting', 'uploading', 'interrupte
 
 export function Upload({ state }: { state: PipelineState | null }) {
   const admin = useAdmin();
+  const api = useApiBase();
   const inputId = useId();
   const [items, setItems] = useState<UploadItem[]>([]);
   const [dragging, setDragging] = useState(false);
@@ -66,7 +68,7 @@ export function Upload({ state }: { state: PipelineState | null }) {
 
   const call: ApiCall = async <T,>(path: string, options: { method?: string; body?: unknown } = {}) => {
     const answer = await admin.withToken(async (token) => ({
-      value: await apiRequest<T>(admin.api, path, { ...options, token }),
+      value: await apiRequest<T>(api, path, { ...options, token }),
     }));
     if (!answer) throw new ApiError(401, 'Cancelled: no admin token');
     return answer.value;

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, apiRequest } from '../lib/api-client.ts';
 import { baseName, formatBytes, formatDuration } from '../lib/format.ts';
 import { closeVideo } from '../lib/video-link.ts';
-import { useAdmin } from './AdminProvider.tsx';
+import { useApiBase } from './ApiBase.tsx';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { FailureKindBadge } from './Failures.tsx';
 import { Spinner } from './Header.tsx';
@@ -21,7 +21,7 @@ type Action = 'reprocess' | 'delete' | 'redrive';
  * actions. Fetched when it opens and again whenever the live job changes.
  */
 export function VideoDetail({ source, job }: { source: string; job: Job | null }) {
-  const admin = useAdmin();
+  const api = useApiBase();
   const dialog = useRef<HTMLDialogElement>(null);
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const { busy, run, notify } = useAdminAction<Action>();
@@ -37,7 +37,7 @@ export function VideoDetail({ source, job }: { source: string; job: Job | null }
 
   useEffect(() => {
     let current = true;
-    apiRequest<Detail>(admin.api, `/api/video${query}`)
+    apiRequest<Detail>(api, `/api/video${query}`)
       .then((detail) => current && setLoaded({ detail }))
       .catch((error: unknown) => {
         if (!current) return;
@@ -50,7 +50,7 @@ export function VideoDetail({ source, job }: { source: string; job: Job | null }
     return () => {
       current = false;
     };
-  }, [admin.api, query, liveJob]);
+  }, [api, query, liveJob]);
 
   const act = useCallback(
     async (action: Action) => {

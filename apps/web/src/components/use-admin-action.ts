@@ -3,6 +3,8 @@
 import { useCallback, useState } from 'react';
 import { apiRequest } from '../lib/api-client.ts';
 import { useAdmin } from './AdminProvider.tsx';
+import { useApiBase } from './ApiBase.tsx';
+import { useNotify } from './Toasts.tsx';
 
 export interface AdminCall {
   path: string;
@@ -18,22 +20,24 @@ export interface AdminCall {
  */
 export function useAdminAction<Action extends string>() {
   const admin = useAdmin();
+  const api = useApiBase();
+  const notify = useNotify();
   const [busy, setBusy] = useState<Action | null>(null);
   const run = useCallback(
     async <T>(action: Action, call: AdminCall): Promise<T | undefined> => {
       setBusy(action);
       try {
         return await admin.withToken((token) =>
-          apiRequest<T>(admin.api, call.path, { method: call.method, token }),
+          apiRequest<T>(api, call.path, { method: call.method, token }),
         );
       } catch (error) {
-        admin.notify('error', `${call.failure}: ${(error as Error).message}`);
+        notify('error', `${call.failure}: ${(error as Error).message}`);
         return undefined;
       } finally {
         setBusy(null);
       }
     },
-    [admin],
+    [admin, api, notify],
   );
-  return { busy, run, notify: admin.notify };
+  return { busy, run, notify };
 }
