@@ -2,7 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeTestClip } from '../apps/worker/src/testing/clips.ts';
+import { makeTestClip } from '../apps/local/src/testing/clips.ts';
 import { createPipeline, type Pipeline } from '../apps/worker/src/testing/emulator.ts';
 import { startTestbed, type Testbed } from '../apps/worker/src/testing/testbed.ts';
 import { seedMakeThumbnails } from './seed-worker.ts';

@@ -10,7 +10,7 @@ import { ffmpegPath } from '@thumbs/runtime';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The local stack's resource setup: through the endpoint, with the S3 event notification the proxy delivers.
-import { ensurePipelineResources } from '../../local/src/setup.ts';
+import { ensurePipelineResources } from '@thumbs/local/testing';
 import {
   ADMIN_TOKEN,
   startApi,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roleCredentials } from '../../local/src/aws-auth/component-credentials.ts';
+import { roleCredentials } from '@thumbs/local/testing';
 import { docsDir, launchBrowser, makeVideo, startTestStack, type TestStack } from './harness.ts';
 
 const TIMEOUT = 90_000;

@@ -8,9 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { roleCredentials } from '../../local/src/aws-auth/component-credentials.ts';
-import { startLocalStack, type LocalStack } from '../../local/src/stack.ts';
-import { webBuildIsStale } from '../../local/src/web-build.ts';
+import { roleCredentials, startLocalStack, type LocalStack, webBuildIsStale } from '@thumbs/local/testing';
 
 export const webDir = dirname(dirname(fileURLToPath(import.meta.url)));
 export const repoRoot = join(webDir, '../..');

@@ -5,7 +5,7 @@ import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-s
 import { ffmpegPath } from '@thumbs/runtime';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roleCredentials } from '../../local/src/aws-auth/component-credentials.ts';
+import { roleCredentials } from '@thumbs/local/testing';
 import { apiPid, launchBrowser, startTestStack, type TestStack } from './harness.ts';
 
 const GiB = 1024 ** 3;

@@ -12,7 +12,7 @@ import { mediaBuilds } from '@thumbs/runtime';
 import { extractFrames, frameSeekTimes, probeVideo } from './ffmpeg.ts';
 import { UnrecoverableError } from './failure.ts';
 import type { MediaOptions } from './media-tool.ts';
-import { makeNumberedClip } from './testing/clips.ts';
+import { makeNumberedClip } from '@thumbs/local/testing';
 import { makeShape, SHAPES } from './testing/corpus.ts';
 
 const run = promisify(execFile);

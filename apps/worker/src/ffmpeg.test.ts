@@ -8,7 +8,7 @@ import { FRAMES } from '@thumbs/model';
 import { mediaBuilds } from '@thumbs/runtime';
 import { extractFrames, probeVideo, seekTimes } from './ffmpeg.ts';
 import { JobError, UnrecoverableError } from './failure.ts';
-import { decodeGray, makeAudioOnly, makeNumberedClip, readFrameNumber } from './testing/clips.ts';
+import { decodeGray, makeAudioOnly, makeNumberedClip, readFrameNumber } from '@thumbs/local/testing';
 
 const run = promisify(execFile);
 let dir: string;

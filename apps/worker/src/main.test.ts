@@ -6,9 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { FauxqsServer } from 'fauxqs';
-import type { LocalAws } from '../../local/src/testing/local-aws.ts';
+import { type LocalAws, makeTestClip } from '@thumbs/local/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestClip } from './testing/clips.ts';
 import {
   createPipeline,
   publishedEvents,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAMES } from '@thumbs/model';
 import { mediaBuilds } from '@thumbs/runtime';
 import { extractFrames, frameSeekTimes, probeVideo } from './ffmpeg.ts';
-import { decodeGray } from './testing/clips.ts';
+import { decodeGray } from '@thumbs/local/testing';
 import { colourCast, expectedFrames, makeShape, readCode, SHAPES, type Shape } from './testing/corpus.ts';
 
 const fractions = FRAMES.map((f) => f.fraction);

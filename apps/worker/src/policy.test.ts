@@ -19,7 +19,7 @@ import { failureKey, thumbnailKeys, type FailureRecord, type PipelineEvent } fro
 import type { AwsClients } from '@thumbs/runtime';
 import { loadWorkerConfig } from './config.ts';
 import type { Consumer } from './consumer.ts';
-import { makeNumberedClip } from './testing/clips.ts';
+import { makeNumberedClip } from '@thumbs/local/testing';
 import {
   createPipeline,
   publishedEvents,

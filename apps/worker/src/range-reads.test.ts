@@ -8,7 +8,7 @@ import type { AwsClients } from '@thumbs/runtime';
 import { loadWorkerConfig } from './config.ts';
 import { headSource, makeThumbnails } from './process-video.ts';
 import { DEFAULT_MAX_WINDOW } from './range-relay.ts';
-import { makeLargeClip } from './testing/clips.ts';
+import { makeLargeClip } from '@thumbs/local/testing';
 import { startCountingProxy, type CountingProxy, type ProxiedRequest } from './testing/counting-proxy.ts';
 import {
   clientsVia,

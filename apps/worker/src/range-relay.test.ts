@@ -12,7 +12,7 @@ import { ffmpegPath } from '@thumbs/runtime';
 import { JobError, UnrecoverableError } from './failure.ts';
 import { inputOptions, probeVideo } from './ffmpeg.ts';
 import { openRangeRelay, parseRange, type RangeRelay, type RangeRelayOptions } from './range-relay.ts';
-import { makeTestClip } from './testing/clips.ts';
+import { makeTestClip } from '@thumbs/local/testing';
 import { startCountingProxy, type CountingProxy } from './testing/counting-proxy.ts';
 import { clientsVia, createPipeline, putObject, type Pipeline } from './testing/emulator.ts';
 import { startTestbed, type Testbed } from './testing/testbed.ts';

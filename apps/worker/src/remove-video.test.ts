@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildS3Event, thumbnailKeys } from '@thumbs/model';
 import { loadWorkerConfig } from './config.ts';
 import type { Consumer } from './consumer.ts';
-import { makeTestClip } from './testing/clips.ts';
+import { makeTestClip } from '@thumbs/local/testing';
 import {
   createPipeline,
   publishedEvents,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeVideo } from './ffmpeg.ts';
 import { videoInfo } from './process-video.ts';
-import { makeNumberedClip } from './testing/clips.ts';
+import { makeNumberedClip } from '@thumbs/local/testing';
 
 let dir: string;
 

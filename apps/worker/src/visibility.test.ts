@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadWorkerConfig } from './config.ts';
-import { makeNumberedClip } from './testing/clips.ts';
+import { makeNumberedClip } from '@thumbs/local/testing';
 import { startCountingProxy, type CountingProxy } from './testing/counting-proxy.ts';
 import {
   clientsVia,

@@ -8,7 +8,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import type { FauxqsServer } from 'fauxqs';
-import type { LocalAws } from '../../local/src/testing/local-aws.ts';
+import { type LocalAws, makeAudioOnly, makeNumberedClip, makeTestClip } from '@thumbs/local/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildS3Event,
@@ -20,7 +20,6 @@ import {
 } from '@thumbs/model';
 import { loadWorkerConfig } from './config.ts';
 import type { Consumer } from './consumer.ts';
-import { makeAudioOnly, makeNumberedClip, makeTestClip } from './testing/clips.ts';
 import {
   createPipeline,
   publishedEvents,

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The local stack's Kubernetes-shaped pods API: the real server the API talks to in local mode.
-import { kubeconfigYaml, startKubeApi, type KubeApi } from '../../../local/src/kube-api.ts';
-import { PodRegistry } from '../../../local/src/pods.ts';
+import { kubeconfigYaml, startKubeApi, type KubeApi, PodRegistry } from '@thumbs/local/testing';
 import { createResources, startApi, startEmulator, WsRecorder, type LocalAws } from '../testing/harness.ts';
 import { parseQuantity } from './pods.ts';
 

@@ -19,7 +19,7 @@ import { ffprobePath, topicMaySendPolicy } from '@thumbs/runtime';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeTestClip } from '../../../worker/src/testing/clips.ts';
+import { makeTestClip } from '../testing/clips.ts';
 import { roleCredentials } from '../aws-auth/component-credentials.ts';
 import { silentLog, type Log } from '../log.ts';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../stack.ts';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { isPermanentFailure, type DlqEntry, thumbnailKeys } from '@thumbs/model';
 import { ffmpegPath } from '@thumbs/runtime';
-import { makeAudioOnly } from '../../../worker/src/testing/clips.ts';
+import { makeAudioOnly } from '../testing/clips.ts';
 import {
   listKeys,
   queueDepth,

@@ -11,7 +11,7 @@ import type { FauxqsServer } from 'fauxqs';
 import type { Deployment, RoleKey } from '@thumbs/iam';
 import { buildS3Event, type PipelineEvent } from '@thumbs/model';
 import { topicMaySendPolicy, type AwsClients } from '@thumbs/runtime';
-import { deploymentOf, REGION, type LocalAws } from '../../../local/src/testing/local-aws.ts';
+import { deploymentOf, REGION, type LocalAws } from '@thumbs/local/testing';
 
 export { REGION };
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FauxqsServer } from 'fauxqs';
 import { createLogger } from '@thumbs/runtime';
-import { startLocalAws, type LocalAws, type LocalAwsOptions } from '../../../local/src/testing/local-aws.ts';
+import { startLocalAws, type LocalAws, type LocalAwsOptions } from '@thumbs/local/testing';
 
 /** The worker tests' logger: silent unless TEST_LOG_LEVEL says otherwise. */
 export function testLog() {
