@@ -76,11 +76,11 @@ describe('node apps/api/src/main.ts', () => {
     );
     const queueName = queueArn.split(':').pop() ?? '';
     expect(queueName).toMatch(/^thumbnail-api-/);
-    expect(local.fauxqs.inspectQueue(queueName)).toBeDefined();
+    expect(local.emulator.inspectQueue(queueName)).toBeDefined();
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
     expect(await subscribedQueues()).toEqual([]);
-    expect(local.fauxqs.inspectQueue(queueName)).toBeUndefined();
+    expect(local.emulator.inspectQueue(queueName)).toBeUndefined();
   });
 });

@@ -18,8 +18,8 @@ let api: SQSClient;
 
 beforeAll(async () => {
   aws = await startLocalAws({ deployment, enforce: true });
-  aws.fauxqs.createQueue('move-jobs-dlq');
-  aws.fauxqs.createQueue('move-jobs', {
+  aws.emulator.createQueue('move-jobs-dlq');
+  aws.emulator.createQueue('move-jobs', {
     attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: DLQ, maxReceiveCount: 3 }) },
   });
   api = aws.clients('api', deployment).sqs;
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 const depth = (name: string) => {
-  const messages = aws.fauxqs.inspectQueue(name)?.messages;
+  const messages = aws.emulator.inspectQueue(name)?.messages;
   return (messages?.ready.length ?? 0) + (messages?.inflight.length ?? 0) + (messages?.delayed.length ?? 0);
 };
 
@@ -79,7 +79,7 @@ it('moves every dead letter (hundreds) back to the queue that uses the DLQ, body
   });
   expect(depth('move-jobs-dlq')).toBe(0);
   expect(depth('move-jobs')).toBe(250);
-  const moved = aws.fauxqs.inspectQueue('move-jobs')?.messages.ready[0];
+  const moved = aws.emulator.inspectQueue('move-jobs')?.messages.ready[0];
   expect(moved?.body).toMatch(/^uploads\/dead \d+\.mp4$/);
   expect(moved?.messageAttributes?.origin?.StringValue).toBe('test');
 });

@@ -81,7 +81,7 @@ function pathOf(url: string): string {
 describe('ranged GetObject served from the emulator files', () => {
   let dir: string;
   let aws: LocalAws;
-  let fauxqs: LocalAws['fauxqs'];
+  let fauxqs: LocalAws['emulator'];
   let proxy: LocalAws['proxy'];
   /** The operator (deploy role): creates the bucket, uploads, and reads anything in it. */
   let s3: S3Client;
@@ -108,7 +108,7 @@ describe('ranged GetObject served from the emulator files', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ranged-get-'));
     aws = await startLocalAws({ deployment, enforce: true, s3StorageDir: join(dir, 's3') });
-    ({ fauxqs, proxy } = aws);
+    ({ emulator: fauxqs, proxy } = aws);
     s3 = aws.clients('deployer').s3;
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     big = patterned(BIG_SIZE);

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { FauxqsServer } from 'fauxqs';
-import { type LocalAws, makeTestClip } from '@thumbs/local/testing';
+import { type LocalAws, makeTestClip, type EmulatorControl } from '@thumbs/local/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createPipeline,
@@ -22,7 +21,7 @@ import { startTestbed, type Testbed } from './testing/testbed.ts';
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 let testbed: Testbed;
 let local: LocalAws;
-let server: FauxqsServer;
+let server: EmulatorControl;
 let dir: string;
 let slowClip: string;
 const children: ChildProcess[] = [];

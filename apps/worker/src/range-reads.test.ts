@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import type { FauxqsServer } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '@thumbs/runtime';
 import { loadWorkerConfig } from './config.ts';
 import { headSource, makeThumbnails } from './process-video.ts';
 import { DEFAULT_MAX_WINDOW } from './range-relay.ts';
-import { makeLargeClip } from '@thumbs/local/testing';
+import { makeLargeClip, type EmulatorControl } from '@thumbs/local/testing';
 import { startCountingProxy, type CountingProxy, type ProxiedRequest } from './testing/counting-proxy.ts';
 import {
   clientsVia,
@@ -24,7 +23,7 @@ import { startTestbed, testLog, type Testbed } from './testing/testbed.ts';
 import { createWorker } from './worker.ts';
 
 let testbed: Testbed;
-let server: FauxqsServer;
+let server: EmulatorControl;
 /** The test's own S3 actions, as the deploy role, straight to the endpoint. */
 let deployer: AwsClients;
 /** The worker role's clients, through the counting proxy. */

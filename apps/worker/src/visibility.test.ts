@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadWorkerConfig } from './config.ts';
-import { makeNumberedClip } from '@thumbs/local/testing';
+import { makeNumberedClip, type EmulatorControl } from '@thumbs/local/testing';
 import { startCountingProxy, type CountingProxy } from './testing/counting-proxy.ts';
 import {
   clientsVia,
@@ -20,7 +19,7 @@ import { startTestbed, testLog, type Testbed } from './testing/testbed.ts';
 import { createWorker } from './worker.ts';
 
 let testbed: Testbed;
-let server: FauxqsServer;
+let server: EmulatorControl;
 let proxy: CountingProxy;
 let dir: string;
 const log = testLog();

@@ -7,8 +7,13 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import type { FauxqsServer } from 'fauxqs';
-import { type LocalAws, makeAudioOnly, makeNumberedClip, makeTestClip } from '@thumbs/local/testing';
+import {
+  type LocalAws,
+  makeAudioOnly,
+  makeNumberedClip,
+  makeTestClip,
+  type EmulatorControl,
+} from '@thumbs/local/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildS3Event,
@@ -35,7 +40,7 @@ import { createWorker } from './worker.ts';
 
 let testbed: Testbed;
 let local: LocalAws;
-let server: FauxqsServer;
+let server: EmulatorControl;
 let dir: string;
 const workers: Consumer[] = [];
 const log = testLog();

@@ -39,7 +39,7 @@ async function bucketWithOneLostVideo(resources: Resources): Promise<string> {
 }
 
 const queued = (resources: Resources) =>
-  (local.fauxqs.inspectQueue(resources.queue)?.messages.ready ?? []).map((m) => {
+  (local.emulator.inspectQueue(resources.queue)?.messages.ready ?? []).map((m) => {
     const parsed = parseQueueMessage(m.body);
     return parsed.kind === 'objects' ? parsed.objects[0]?.key : parsed.kind;
   });

@@ -76,10 +76,10 @@ describe('events fan-out across API replicas', () => {
     await aws.sns.send(new PublishCommand({ TopicArn: topicArn, Message: '{"type":"job.exploded"}' }));
 
     const names = replicas.map((r) => r.pipeline.events.queueName);
-    for (const name of names) expect(local.fauxqs.inspectQueue(name)).toBeDefined();
+    for (const name of names) expect(local.emulator.inspectQueue(name)).toBeDefined();
     for (const socket of sockets) socket.close();
     for (const replica of replicas) await replica.app.close();
-    for (const name of names) expect(local.fauxqs.inspectQueue(name)).toBeUndefined();
+    for (const name of names) expect(local.emulator.inspectQueue(name)).toBeUndefined();
     const subscriptions = await aws.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
     expect(subscriptions.Subscriptions ?? []).toEqual([]);
   });
@@ -145,16 +145,16 @@ describe('queues of replicas that died without SIGTERM', () => {
       await waitFor(() => api.pipeline.events.ready, 10_000, 'the subscription');
       const own = api.pipeline.events.queueName;
       const tags = await aws.sqs.send(
-        new ListQueueTagsCommand({ QueueUrl: local.fauxqs.inspectQueue(own)?.url }),
+        new ListQueueTagsCommand({ QueueUrl: local.emulator.inspectQueue(own)?.url }),
       );
       expect(Date.parse(tags.Tags?.[HEARTBEAT_TAG] ?? '')).toBeGreaterThan(Date.now() - 60_000);
 
       await waitFor(
-        () => local.fauxqs.inspectQueue('thumbnail-api-killed-0a1b2c3d') === undefined,
+        () => local.emulator.inspectQueue('thumbnail-api-killed-0a1b2c3d') === undefined,
         10_000,
         'the stale queue deleted',
       );
-      expect(local.fauxqs.inspectQueue('thumbnail-api-alive-4e5f6a7b')).toBeDefined();
+      expect(local.emulator.inspectQueue('thumbnail-api-alive-4e5f6a7b')).toBeDefined();
       const subscriptions = await aws.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
       expect((subscriptions.Subscriptions ?? []).map((s) => s.Endpoint?.split(':').pop()).sort()).toEqual(
         ['thumbnail-api-alive-4e5f6a7b', own].sort(),

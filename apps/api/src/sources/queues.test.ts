@@ -63,7 +63,7 @@ async function deadLetters(
 
 /** The DLQ as SQS counts it: visible (what the CloudWatch alarm watches) and in flight. */
 function dlqCounts(resources: Resources) {
-  const messages = local.fauxqs.inspectQueue(resources.dlq)?.messages;
+  const messages = local.emulator.inspectQueue(resources.dlq)?.messages;
   return { visible: messages?.ready.length ?? 0, inFlight: messages?.inflight.length ?? 0 };
 }
 
@@ -122,7 +122,7 @@ describe('dead letters', () => {
       });
       expect(redrive.json()).toEqual({ moved: 300 });
       expect(dlqCounts(resources)).toEqual({ visible: 0, inFlight: 0 });
-      expect(local.fauxqs.inspectQueue(resources.queue)?.messages.ready).toHaveLength(300);
+      expect(local.emulator.inspectQueue(resources.queue)?.messages.ready).toHaveLength(300);
       await waitFor(async () => ((await api.app.inject('/api/dlq')).json() as DlqEntry[]).length === 0);
       expect((await api.app.inject('/api/queue')).json().dlqDepth).toBe(0);
     } finally {

@@ -57,10 +57,10 @@ async function failure(call: Promise<unknown>) {
 }
 
 function setUp(local: LocalAws): string {
-  local.fauxqs.createBucket(BUCKET);
-  local.fauxqs.createQueue(`${QUEUE}-dlq`);
-  local.fauxqs.createTopic(TOPIC);
-  return local.fauxqs.createQueue(QUEUE).queueUrl;
+  local.emulator.createBucket(BUCKET);
+  local.emulator.createQueue(`${QUEUE}-dlq`);
+  local.emulator.createTopic(TOPIC);
+  return local.emulator.createQueue(QUEUE).queueUrl;
 }
 
 beforeAll(async () => {
@@ -420,8 +420,8 @@ describe('per-key and service-to-service decisions', () => {
 
 describe('SNS → SQS', () => {
   it('delivers only to the queues whose policy lets SNS send for this topic', async () => {
-    const allowing = aws.fauxqs.createQueue('thumbnail-api-allowing');
-    const refusing = aws.fauxqs.createQueue('thumbnail-api-refusing');
+    const allowing = aws.emulator.createQueue('thumbnail-api-allowing');
+    const refusing = aws.emulator.createQueue('thumbnail-api-refusing');
     const policy = topicMaySendPolicy(allowing.queueArn, TOPIC_ARN);
     const deployer = aws.clients('deployer');
     await deployer.sqs.send(
@@ -431,7 +431,7 @@ describe('SNS → SQS', () => {
       }),
     );
     for (const queue of [allowing, refusing]) {
-      aws.fauxqs.subscribe({
+      aws.emulator.subscribe({
         topic: TOPIC,
         queue: queue.queueName,
         attributes: { RawMessageDelivery: 'true' },
@@ -444,7 +444,8 @@ describe('SNS → SQS', () => {
         MessageAttributes: { type: { DataType: 'String', StringValue: 'job.started' } },
       }),
     );
-    const bodies = (name: string) => (aws.fauxqs.inspectQueue(name)?.messages.ready ?? []).map((m) => m.body);
+    const bodies = (name: string) =>
+      (aws.emulator.inspectQueue(name)?.messages.ready ?? []).map((m) => m.body);
     expect(bodies('thumbnail-api-allowing')).toEqual(['{"type":"job.started"}']);
     expect(bodies('thumbnail-api-refusing')).toEqual([]);
   });

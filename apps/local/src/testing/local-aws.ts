@@ -9,7 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_ACCOUNT_ID, LOCAL_DEPLOYMENT, type Deployment, type RoleKey } from '@thumbs/iam';
 import { loadConfig, env, type AwsClients } from '@thumbs/runtime';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { startFauxqs } from 'fauxqs';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,9 +40,52 @@ export function deploymentOf(names: {
   };
 }
 
+/** A message as a queue holds it (what inspection shows; receiving would change it). */
+export interface QueuedMessage {
+  messageId: string;
+  body: string;
+  messageAttributes: Record<string, { DataType: string; StringValue?: string }>;
+  sentTimestamp: number;
+  approximateReceiveCount: number;
+}
+
+/**
+ * What tests may do behind AWS's back, as Terraform or AWS itself would: create resources, put a message on
+ * a queue (an S3 event notification), look at a queue without receiving from it. The one door to the
+ * emulator's own API: another emulator needs only these.
+ */
+export interface EmulatorControl {
+  /** The emulator's own port behind the endpoint: to see what it does without the endpoint's checks. */
+  readonly port: number;
+  createBucket(name: string): unknown;
+  createQueue(
+    name: string,
+    options?: { attributes?: Record<string, string> },
+  ): { queueUrl: string; queueArn: string; queueName: string };
+  createTopic(name: string, options?: { attributes?: Record<string, string> }): { topicArn: string };
+  subscribe(options: { topic: string; queue: string; attributes?: Record<string, string> }): void;
+  sendMessage(
+    queueName: string,
+    body: string,
+    options?: { delaySeconds?: number; messageAttributes?: QueuedMessage['messageAttributes'] },
+  ): { messageId: string };
+  inspectQueue(name: string):
+    | {
+        url: string;
+        arn: string;
+        attributes: Record<string, string>;
+        messages: {
+          ready: QueuedMessage[];
+          delayed: QueuedMessage[];
+          inflight: { message: QueuedMessage; receiptHandle: string; visibilityDeadline: number }[];
+        };
+      }
+    | undefined;
+}
+
 export interface LocalAws {
-  /** The emulator itself: for setting up resources and inspecting queues, bypassing the checks. */
-  fauxqs: FauxqsServer;
+  /** Resources and queue inspection behind the endpoint's checks (see EmulatorControl). */
+  emulator: EmulatorControl;
   /** The endpoint components call. */
   endpoint: string;
   port: number;
@@ -99,8 +142,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     log: options.log ?? silentLog,
   });
   const endpoint = `http://127.0.0.1:${proxy.port}`;
+  const emulator: EmulatorControl = fauxqs;
   return {
-    fauxqs,
+    emulator,
     endpoint,
     port: proxy.port,
     proxy,

@@ -7,11 +7,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { FauxqsServer } from 'fauxqs';
 import type { Deployment, RoleKey } from '@thumbs/iam';
 import { buildS3Event, type PipelineEvent } from '@thumbs/model';
 import { topicMaySendPolicy, type AwsClients } from '@thumbs/runtime';
-import { deploymentOf, REGION, type LocalAws } from '@thumbs/local/testing';
+import { deploymentOf, REGION, type LocalAws, type EmulatorControl } from '@thumbs/local/testing';
 
 export { REGION };
 
@@ -33,7 +32,7 @@ export interface Pipeline {
  * them. Names end in `suffix`. Queue URLs are on the endpoint, as components are given them.
  */
 export function createPipeline(local: LocalAws, suffix: string, maxReceiveCount = 3): Pipeline {
-  const server = local.fauxqs;
+  const server = local.emulator;
   const bucket = `thumbnail-pipeline-${suffix}`;
   const queue = `thumbnail-jobs-${suffix}`;
   const dlq = `${queue}-dlq`;
@@ -105,7 +104,7 @@ export function workerEnv(local: LocalAws, pipeline: Pipeline, extra: Record<str
 
 /** Queues the S3 event notification AWS sends when an object (`key`, `size`, `eTag`) is put into the bucket. */
 export function queueS3Event(
-  server: FauxqsServer,
+  server: EmulatorControl,
   pipeline: Pipeline,
   object: { key: string; size: number; eTag: string },
 ): void {
@@ -116,13 +115,13 @@ export function queueS3Event(
 }
 
 /** Every event the worker has published so far, oldest first (read without consuming). */
-export function publishedEvents(server: FauxqsServer, pipeline: Pipeline): PipelineEvent[] {
+export function publishedEvents(server: EmulatorControl, pipeline: Pipeline): PipelineEvent[] {
   const ready = server.inspectQueue(`${pipeline.topic}-watch`)?.messages.ready ?? [];
   return ready.map((m) => JSON.parse(m.body) as PipelineEvent);
 }
 
 /** Messages in a queue: visible, delayed and in flight. */
-export function queueMessages(server: FauxqsServer, queue: string) {
+export function queueMessages(server: EmulatorControl, queue: string) {
   const messages = server.inspectQueue(queue)?.messages;
   return [
     ...(messages?.ready ?? []),

@@ -1,9 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FauxqsServer } from 'fauxqs';
 import { createLogger } from '@thumbs/runtime';
-import { startLocalAws, type LocalAws, type LocalAwsOptions } from '@thumbs/local/testing';
+import {
+  startLocalAws,
+  type LocalAws,
+  type LocalAwsOptions,
+  type EmulatorControl,
+} from '@thumbs/local/testing';
 
 /** The worker tests' logger: silent unless TEST_LOG_LEVEL says otherwise. */
 export function testLog() {
@@ -16,7 +20,7 @@ export interface Testbed {
   /** The local AWS endpoint, enforcing each role's Terraform policy; `local.clients(role, …)` sign as a role. */
   local: LocalAws;
   /** The emulator behind it, for what Terraform and AWS themselves do (creating resources, queueing S3 events). */
-  server: FauxqsServer;
+  server: EmulatorControl;
   /** A temporary folder for the test's own files. */
   dir: string;
   /** Stops the local AWS and deletes the folder. */
@@ -29,7 +33,7 @@ export async function startTestbed(prefix: string, options: LocalAwsOptions = {}
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return {
     local,
-    server: local.fauxqs,
+    server: local.emulator,
     dir,
     async close() {
       await local.stop();
