@@ -11,6 +11,7 @@ import { Agent as HttpsAgent, get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setNewest } from '@thumbs/runtime';
 import { createWindowCache } from './window-cache.ts';
 
 export interface RangeRelayOptions {
@@ -106,8 +107,7 @@ export async function openRangeRelay(
   }
 
   function remember(end: number, window: number): void {
-    nextWindows.set(end, Math.min(maxWindow, window * 2));
-    if (nextWindows.size > REMEMBERED_READS) nextWindows.delete(nextWindows.keys().next().value ?? end);
+    setNewest(nextWindows, end, Math.min(maxWindow, window * 2), REMEMBERED_READS);
   }
 
   // node:http rather than fetch: half the CPU per byte (measured relaying the 160 MB of three long-GOP

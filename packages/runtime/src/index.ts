@@ -1,5 +1,6 @@
 export * from './aws.ts';
 export * from './backoff.ts';
+export * from './bounded-map.ts';
 export * from './config.ts';
 export * from './logger.ts';
 export * from './media.ts';

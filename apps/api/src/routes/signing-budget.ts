@@ -1,3 +1,5 @@
+import { setNewest } from '@thumbs/runtime';
+
 /**
  * How many URL signatures each client address may cause: a token bucket of `perMinute`, refilled evenly.
  * Signing is local CPU (no S3 request), and paging past the presign cache is what makes a client pay it, so
@@ -19,12 +21,7 @@ export class SigningBudget {
     const bucket = this.refilled(address, now);
     const granted = Math.min(wanted, Math.floor(bucket.tokens));
     bucket.tokens -= granted;
-    this.buckets.delete(address);
-    this.buckets.set(address, bucket);
-    if (this.buckets.size > this.maxAddresses) {
-      const oldest = this.buckets.keys().next().value;
-      if (oldest !== undefined) this.buckets.delete(oldest);
-    }
+    setNewest(this.buckets, address, bucket, this.maxAddresses);
     return granted;
   }
 

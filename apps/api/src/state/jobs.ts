@@ -1,4 +1,5 @@
 import type { AttemptEvent, Job, PipelineEvent, SourceRead, VideoInfo } from '@thumbs/model';
+import { setNewest } from '@thumbs/runtime';
 import { percentile } from './percentiles.ts';
 
 const WINDOW = 200;
@@ -153,12 +154,8 @@ export class JobTracker {
         if (event.final && previous?.status !== 'failed') this.failed++;
         break;
     }
-    this.jobs.delete(event.source);
-    this.jobs.set(event.source, job);
-    if (this.jobs.size > this.limit) {
-      const oldest = this.jobs.keys().next().value;
-      if (oldest !== undefined) this.remove(oldest);
-    }
+    const evicted = setNewest(this.jobs, event.source, job, this.limit);
+    if (evicted !== undefined) this.remove(evicted);
     return job;
   }
 
