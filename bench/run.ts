@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <section>…] [--quick]`: measures what users care about, each figure beside the seed's
  * approach measured the same way in the same run, prints a table and writes bench/results.json.
- * Sections: worker, throughput, e2e, api, ws, longgop, backfill (all by default).
+ * Sections: worker, throughput, e2e, api, ws, longgop, backfill, scale (all by default).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { benchE2e } from './e2e-bench.ts';
 import { markdownTable, type Figure } from './figures.ts';
 import { benchLongGop } from './long-gop-bench.ts';
 import { benchFanOut } from './fanout-bench.ts';
+import { benchScale } from './scale-bench.ts';
 import { benchThroughput } from './throughput-bench.ts';
 import { benchWorker } from './worker-bench.ts';
 
@@ -27,6 +28,7 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   ws: benchFanOut,
   longgop: benchLongGop,
   backfill: benchBackfill,
+  scale: benchScale,
 };
 
 function machine() {

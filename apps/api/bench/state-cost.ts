@@ -9,13 +9,11 @@
  *    reconciliation spread over its interval; the seed's are its listing pages times its ticks per minute.
  * Run alone: `node apps/api/bench/state-cost.ts [--quick]`.
  */
-import { request, Agent } from 'node:http';
-import { ListObjectsV2Command, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { parseThumbnailKey, thumbnailKeys, type PipelineEvent, type ServerMessage } from '@thumbs/model';
+import { thumbnailKeys, type PipelineEvent, type ServerMessage } from '@thumbs/model';
 import { countRequests } from '../src/prometheus.ts';
 import {
   createResources,
+  putTinyObjects,
   startApi,
   startEmulator,
   waitFor,
@@ -24,6 +22,7 @@ import {
   type Resources,
 } from '../src/testing/harness.ts';
 import type { Figure } from '../../../bench/figures.ts';
+import { seedRebuild } from './seed-rebuild.ts';
 
 export interface StateCostRow {
   thumbnails: number;
@@ -55,42 +54,6 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-/**
- * Tiny objects straight over HTTP to the emulator itself, behind the endpoint's checks (the emulator checks no
- * signatures): ~10× faster than the SDK.
- */
-export async function putTinyObjects(local: LocalAws, bucket: string, keys: Iterable<string>): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-  const put = (key: string) =>
-    new Promise<void>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: local.fauxqs.port,
-          method: 'PUT',
-          path: `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
-          agent,
-          headers: { 'content-length': 4 },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () =>
-            res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${key}: ${res.statusCode}`)),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end('tiny');
-    });
-  const pending = keys[Symbol.iterator]();
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      for (let next = pending.next(); !next.done; next = pending.next()) await put(next.value);
-    }),
-  );
-  agent.destroy();
-}
-
 function* thumbnailRange(from: number, to: number): Generator<string> {
   for (let n = from; n < to; n++)
     yield `thumbnails/uploads/video-${Math.floor(n / 3)}.mp4/${FRAMES[n % 3]}.jpg`;
@@ -98,40 +61,6 @@ function* thumbnailRange(from: number, to: number): Generator<string> {
 
 async function seedThumbnails(local: LocalAws, bucket: string, from: number, to: number): Promise<void> {
   await putTinyObjects(local, bucket, thumbnailRange(from, to));
-}
-
-/** The seed's approach: the whole state rebuilt from S3 on every tick. */
-async function seedRebuild(
-  s3: S3Client,
-  bucket: string,
-): Promise<{ ms: number; bytes: number; requests: number }> {
-  const started = performance.now();
-  let requests = 0;
-  const thumbnails = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'thumbnails/', ContinuationToken: token }),
-    );
-    requests++;
-    for (const object of page.Contents ?? []) {
-      const parsed = object.Key ? parseThumbnailKey(object.Key) : undefined;
-      if (!object.Key || !parsed) continue;
-      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: object.Key }), {
-        expiresIn: 3600,
-      });
-      thumbnails.push({
-        key: object.Key,
-        url,
-        ...parsed,
-        lastModified: object.LastModified?.toISOString(),
-        size: object.Size,
-      });
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  const bytes = Buffer.byteLength(JSON.stringify({ type: 'snapshot', state: { thumbnails } }));
-  return { ms: performance.now() - started, bytes, requests };
 }
 
 function doneEvent(source: string): PipelineEvent {
@@ -166,7 +95,7 @@ async function measureOurs(
   const api = await startApi(local, resources, { QUEUE_POLL_MS: '1000' }, { aws });
   try {
     await waitFor(
-      () => api.pipeline.thumbnails.ready && api.pipeline.store.index.count >= total,
+      () => api.pipeline.thumbnails.ready && api.pipeline.store.count.totals.thumbnails >= total,
       600_000,
       'the index',
     );

@@ -14,10 +14,12 @@ import type { ApiConfig } from './config.ts';
 import { Pipeline } from './pipeline.ts';
 import { countRequests, createMetrics } from './prometheus.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { multipartUploadRoutes } from './routes/multipart-uploads.ts';
 import { requireAlbIdentity } from './routes/alb-identity.ts';
 import { healthRoutes } from './routes/health.ts';
 import { prometheusRoutes } from './routes/prometheus.ts';
 import { stateRoutes } from './routes/state.ts';
+import { videoRoutes } from './routes/videos.ts';
 import { WsHub } from './ws/hub.ts';
 import { wsRoutes } from './ws/route.ts';
 
@@ -179,6 +181,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
     pipeline,
     adminToken: config.adminToken,
     rateLimit: config.adminRateLimit,
+  });
+  await app.register(multipartUploadRoutes, {
+    pipeline,
+    adminToken: config.adminToken,
+    rateLimit: config.uploadRateLimit,
+  });
+  await app.register(videoRoutes, {
+    pipeline,
+    adminToken: config.adminToken,
+    readRateLimit: config.readRateLimit,
+    adminRateLimit: config.adminRateLimit,
   });
   await app.register(prometheusRoutes, { registry: metrics.registry });
   await app.register(wsRoutes, {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { thumbnailKeys, type PipelineEvent } from '@thumbs/model';
@@ -24,6 +25,8 @@ export interface PipelineOptions {
 
 // URLs can live as little as their signing credentials have left (minutes, near an STS renewal): look often.
 const URL_RENEWAL_CHECK_MS = 10_000;
+/** How long the first walk of the bucket waits for the events subscription (normally well under a second). */
+const SUBSCRIPTION_WAIT_MS = 5000;
 
 /**
  * Everything the API knows and does, wired together: the state store and the sources that keep it current
@@ -42,6 +45,7 @@ export class Pipeline {
   private readonly log: Logger;
   private lastPurge = 0;
   private renewTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(options: PipelineOptions) {
     const { config, log } = options;
@@ -69,8 +73,7 @@ export class Pipeline {
     });
     this.bucket = new Bucket({ s3: this.aws.s3, signer, ...config });
     this.thumbnails = new ThumbnailSource({
-      s3: this.aws.s3,
-      bucket: config.bucket,
+      bucket: this.bucket,
       thumbnailPrefix: config.thumbnailPrefix,
       store: this.store,
       reconcileMinutes: config.reconcileMinutes,
@@ -103,13 +106,13 @@ export class Pipeline {
     this.backfill = new Backfill({
       s3: this.aws.s3,
       sqs: this.aws.sqs,
+      listing: this.bucket,
       ...config,
       leaseKey: config.backfillLeaseKey,
       intervalMs: config.backfillIntervalSeconds * 1000,
       graceMs: config.backfillGraceSeconds * 1000,
       pageDelayMs: config.backfillPageDelayMs,
       workQueueUrl: () => this.queues.workQueueUrl(),
-      indexReady: () => this.thumbnails.ready,
       store: this.store,
       announce: (event) => this.announce(event),
       log: log.child({ source: 'backfill' }),
@@ -133,7 +136,13 @@ export class Pipeline {
 
   start(): void {
     this.events.start();
-    this.thumbnails.start();
+    // The walk starts once events reach this replica, so that whatever changes while it lists is not missed;
+    // if the subscription takes too long (SNS unreachable), it lists anyway and the next walk heals.
+    void Promise.race([this.events.subscribed, sleep(SUBSCRIPTION_WAIT_MS, undefined, { ref: false })]).then(
+      () => {
+        if (!this.stopped) this.thumbnails.start();
+      },
+    );
     this.queues.start();
     this.pods?.start();
     this.backfill.start();
@@ -143,6 +152,7 @@ export class Pipeline {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.renewTimer);
     await Promise.all([
       this.thumbnails.stop(),
@@ -170,6 +180,7 @@ export class Pipeline {
       return this.store.setBackfill({ unprocessed, queued, sweptAt });
     }
     if (event.type === 'video.removed') {
+      this.thumbnails.countRemoved(event.source);
       return this.store.videoRemoved(event.source, thumbnailKeys(event.source, this.config.thumbnailPrefix));
     }
     const job = this.store.jobs.apply(event);

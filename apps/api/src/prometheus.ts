@@ -47,8 +47,12 @@ export function createMetrics(store: StateStore, hub: () => HubStats | undefined
   gauge('queue_depth', 'Visible messages in the work queue', () => store.queue.depth);
   gauge('queue_in_flight', 'In-flight messages in the work queue', () => store.queue.inFlight);
   gauge('dlq_depth', 'Messages in the dead-letter queue', () => store.queue.dlqDepth);
-  gauge('thumbnails', 'Thumbnails in the index', () => store.index.count);
-  gauge('thumbnail_bytes', 'Bytes under the thumbnail prefix', () => store.index.bytes);
+  gauge(
+    'thumbnails',
+    'Thumbnails in the bucket (partial while counting)',
+    () => store.count.totals.thumbnails,
+  );
+  gauge('thumbnail_bytes', 'Bytes under the thumbnail prefix', () => store.count.totals.bytes);
   new Gauge({
     name: 'jobs',
     help: 'Recent jobs by status',

@@ -71,6 +71,35 @@ export const JobStatusSchema = Type.Union([
 ]);
 export type JobStatus = Static<typeof JobStatusSchema>;
 
+/** What a worker is doing on a job it processes: reading the header, decoding the frames, uploading them. */
+export const JobStageSchema = Type.Union([
+  Type.Literal('probing'),
+  Type.Literal('extracting'),
+  Type.Literal('storing'),
+]);
+export type JobStage = Static<typeof JobStageSchema>;
+
+/** What the probe learnt about a source video; stored with its thumbnails, so it survives restarts. */
+export const VideoInfoSchema = Type.Object({
+  durationSeconds: Type.Number({ minimum: 0, description: 'of the video stream' }),
+  width: Type.Integer({ minimum: 0, description: 'pixels, as stored (before rotation)' }),
+  height: Type.Integer({ minimum: 0 }),
+  rotation: Type.Integer({
+    description: 'degrees the picture is turned for display (phone video); 0 if none',
+  }),
+  codec: Type.String({ description: "the video stream's codec (ffprobe's name)" }),
+  container: Nullable(Type.String({ description: "ffprobe's format name" })),
+  size: Nullable(Type.Integer({ minimum: 0, description: 'bytes of the source' })),
+  bitRate: Nullable(Type.Integer({ minimum: 0, description: 'bits per second, the whole file' })),
+});
+export type VideoInfo = Static<typeof VideoInfoSchema>;
+
+export const SourceReadSchema = Type.Object({
+  bytes: Type.Integer({ minimum: 0, description: 'bytes of the source the worker fetched' }),
+  requests: Type.Integer({ minimum: 0, description: 'ranged GETs it took' }),
+});
+export type SourceRead = Static<typeof SourceReadSchema>;
+
 export const JobSchema = Type.Object({
   source: Type.String({ description: "the video's S3 key" }),
   status: JobStatusSchema,
@@ -83,6 +112,7 @@ export const JobSchema = Type.Object({
   worker: Nullable(Type.String()),
   error: Nullable(Type.String()),
   errorKind: Type.Optional(Nullable(FailureKindSchema)),
+  stage: Type.Optional(Nullable(JobStageSchema)),
 });
 export type Job = Static<typeof JobSchema>;
 
@@ -106,6 +136,12 @@ export const MetricsSchema = Type.Object({
   podsRunning: Type.Integer({ minimum: 0 }),
   podsTotal: Type.Integer({ minimum: 0 }),
   storageBytes: Type.Integer({ minimum: 0, description: 'bytes under the thumbnail prefix' }),
+  counting: Type.Optional(
+    Type.Boolean({
+      description:
+        'true while the first count of the bucket runs: thumbnails, videosDone and storageBytes are partial',
+    }),
+  ),
   throughputPerMinute: Type.Number({ minimum: 0, description: 'videos finished in the last minute' }),
   latencyP50Ms: Nullable(Type.Number()),
   latencyP95Ms: Nullable(Type.Number()),
@@ -245,6 +281,17 @@ export const PipelineEventSchema = Type.Union([
     attempt: Type.Integer({ minimum: 1 }),
     worker: Type.String(),
     uploadedAt: Nullable(Type.String({ format: 'date-time' })),
+    receivedAt: Type.Optional(
+      Type.String({ format: 'date-time', description: 'when the worker received the message' }),
+    ),
+    time: Type.String({ format: 'date-time' }),
+  }),
+  Type.Object({
+    type: Type.Literal('job.stage'),
+    source: Type.String(),
+    attempt: Type.Integer({ minimum: 1 }),
+    worker: Type.String(),
+    stage: JobStageSchema,
     time: Type.String({ format: 'date-time' }),
   }),
   Type.Object({
@@ -255,6 +302,8 @@ export const PipelineEventSchema = Type.Union([
     thumbnails: Type.Array(ThumbnailRefSchema),
     uploadedAt: Nullable(Type.String({ format: 'date-time' })),
     processingMs: Type.Number({ minimum: 0 }),
+    video: Type.Optional(VideoInfoSchema),
+    sourceRead: Type.Optional(SourceReadSchema),
     time: Type.String({ format: 'date-time' }),
   }),
   Type.Object({
@@ -265,6 +314,8 @@ export const PipelineEventSchema = Type.Union([
     error: Type.String(),
     kind: Type.Optional(FailureKindSchema),
     final: Type.Boolean({ description: 'true when this was the last receive before the DLQ' }),
+    /** Present when the probe got that far. */
+    video: Type.Optional(VideoInfoSchema),
     time: Type.String({ format: 'date-time' }),
   }),
   Type.Object({
@@ -311,6 +362,109 @@ export const PresignedUploadSchema = Type.Object({
   expiresAt: Type.String({ format: 'date-time' }),
 });
 export type PresignedUpload = Static<typeof PresignedUploadSchema>;
+
+/**
+ * Multipart uploads from the dashboard (resumable, up to S3's 5 TiB object limit): the server picks the key and
+ * the part size; the browser asks for presigned UploadPart URLs, lists the parts S3 has (to resume), then
+ * completes or aborts.
+ */
+export const MultipartUploadSchema = Type.Object({
+  key: Type.String({ description: 'the object key the video will have under uploads/' }),
+  uploadId: Type.String(),
+  partSize: Type.Integer({ minimum: 1, description: 'bytes in every part but the last' }),
+  partCount: Type.Integer({ minimum: 1, maximum: 10000 }),
+});
+export type MultipartUpload = Static<typeof MultipartUploadSchema>;
+
+const UploadIdentity = {
+  key: Type.String({ minLength: 1, maxLength: 1024, description: 'as create answered' }),
+  uploadId: Type.String({ minLength: 1, maxLength: 1024 }),
+};
+const PartNumber = Type.Integer({ minimum: 1, maximum: 10000 });
+
+export const MultipartUploadRefSchema = Type.Object(UploadIdentity, { additionalProperties: false });
+export type MultipartUploadRef = Static<typeof MultipartUploadRefSchema>;
+
+export const SignPartsRequestSchema = Type.Object(
+  {
+    ...UploadIdentity,
+    partNumbers: Type.Array(PartNumber, { minItems: 1, maxItems: 100, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+export type SignPartsRequest = Static<typeof SignPartsRequestSchema>;
+
+export const SignedPartsSchema = Type.Object({
+  parts: Type.Array(Type.Object({ partNumber: PartNumber, url: Type.String() })),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
+export type SignedParts = Static<typeof SignedPartsSchema>;
+
+export const UploadedPartsSchema = Type.Object({
+  parts: Type.Array(
+    Type.Object({ partNumber: PartNumber, eTag: Type.String(), size: Type.Integer({ minimum: 0 }) }),
+  ),
+});
+export type UploadedParts = Static<typeof UploadedPartsSchema>;
+
+export const CompleteUploadRequestSchema = Type.Object(
+  {
+    ...UploadIdentity,
+    parts: Type.Array(
+      Type.Object(
+        { partNumber: PartNumber, eTag: Type.String({ minLength: 1, maxLength: 128 }) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 10000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CompleteUploadRequest = Static<typeof CompleteUploadRequestSchema>;
+
+export const CompletedUploadSchema = Type.Object({ key: Type.String(), eTag: Type.String() });
+export type CompletedUpload = Static<typeof CompletedUploadSchema>;
+
+/** One step of a video's history, oldest first: queued, received, started, done or failed. */
+export const AttemptEventSchema = Type.Object({
+  event: Type.Union([
+    Type.Literal('queued'),
+    Type.Literal('received'),
+    Type.Literal('started'),
+    Type.Literal('done'),
+    Type.Literal('failed'),
+  ]),
+  time: Type.String({ format: 'date-time' }),
+  attempt: Nullable(Type.Integer({ minimum: 1 })),
+  worker: Nullable(Type.String()),
+  error: Nullable(Type.String({ description: 'the full message of a failure' })),
+  kind: Nullable(FailureKindSchema),
+  final: Type.Optional(Type.Boolean({ description: 'a failure after which the message went to the DLQ' })),
+});
+export type AttemptEvent = Static<typeof AttemptEventSchema>;
+
+export const FailureRecordSchema = Type.Object({
+  error: Type.String(),
+  kind: Nullable(FailureKindSchema),
+  attempt: Type.Integer({ minimum: 0 }),
+  worker: Type.String(),
+  time: Type.String(),
+});
+
+/** GET /api/video: one video, from this replica's job state and from what the bucket keeps of it. */
+export const VideoDetailSchema = Type.Object({
+  source: Type.String({ description: "the video's S3 key" }),
+  job: Nullable(JobSchema),
+  thumbnails: Type.Array(ThumbnailSchema),
+  video: Nullable(VideoInfoSchema),
+  sourceRead: Nullable(SourceReadSchema),
+  attempts: Type.Array(AttemptEventSchema, {
+    description: 'what this replica saw since it started (bounded); empty for older videos',
+  }),
+  failure: Nullable(FailureRecordSchema),
+  deadLetter: Type.Boolean({ description: 'listed in the dead-letter panel' }),
+});
+export type VideoDetail = Static<typeof VideoDetailSchema>;
 
 export const QueuedResultSchema = Type.Object({ queued: Type.Integer({ minimum: 0 }) });
 export const DeletedResultSchema = Type.Object({ deleted: Type.Integer({ minimum: 0 }) });

@@ -5,22 +5,26 @@
  * notification was missing or misconfigured.
  *
  * Only the replica holding the lease sweeps, only while the work queue is empty (so nothing it finds can be
- * a job still waiting or in flight), one page of 1000 keys at a time with a pause between pages.
+ * a job still waiting or in flight), one page of 1000 keys at a time with a pause between pages. Each page of
+ * videos is joined with the slice of the thumbnail listing that holds their frames (both listings are in key
+ * order), so the sweep holds one page, never the bucket.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import type { S3Client, _Object } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { buildS3Event, failureKey, isVideoKey, thumbnailKeys, type PipelineEvent } from '@thumbs/model';
 import type { Logger } from '@thumbs/runtime';
 import type { StateStore } from '../state/store.ts';
+import { compareKeys, type Bucket } from './bucket.ts';
 import { S3Lease } from './lease.ts';
 import { Poller, publicError } from './poller.ts';
 
 export interface BackfillOptions {
   s3: S3Client;
   sqs: SQSClient;
+  listing: Bucket;
   bucket: string;
   region: string;
   uploadPrefix: string;
@@ -32,8 +36,6 @@ export interface BackfillOptions {
   /** Pause between pages of the listing, so that a sweep of a big bucket stays a trickle of requests. */
   pageDelayMs: number;
   workQueueUrl: () => Promise<string>;
-  /** Whether the thumbnail index is built (the sweep compares against it). */
-  indexReady: () => boolean;
   store: StateStore;
   announce: (event: PipelineEvent) => Promise<void>;
   log: Logger;
@@ -91,44 +93,35 @@ export class Backfill {
 
   private async scheduled(): Promise<void> {
     const { depth, inFlight } = this.options.store.queue;
-    if (!this.options.indexReady() || depth + inFlight > 0 || this.sweeping) return;
+    if (depth + inFlight > 0 || this.sweeping) return;
     if (!(await this.lease.acquire())) return;
     await this.sweepNow();
   }
 
   private async sweep(): Promise<SweepResult> {
-    const { s3, bucket, uploadPrefix, graceMs, pageDelayMs, log } = this.options;
+    const { listing, uploadPrefix, failurePrefix, graceMs, pageDelayMs, log } = this.options;
     const result: SweepResult = { unprocessed: 0, queued: 0, requests: 0 };
-    const failed = await this.listKeys(this.options.failurePrefix, result);
+    const failed = await this.listKeys(failurePrefix, result);
     const before = Date.now() - graceMs;
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: uploadPrefix,
-          MaxKeys: PAGE_KEYS,
-          ContinuationToken: token,
-        }),
-      );
+    for await (const page of listing.listPages(uploadPrefix, { maxKeys: PAGE_KEYS })) {
       result.requests++;
-      const lost = (page.Contents ?? []).filter(
+      const candidates = page.objects.filter(
         (object) =>
           object.Key &&
           isVideoKey(object.Key) &&
           (object.LastModified?.getTime() ?? Infinity) < before &&
-          !failed.has(failureKey(object.Key, this.options.failurePrefix)) &&
-          !this.hasThumbnails(object),
+          !failed.has(failureKey(object.Key, failurePrefix)),
       );
+      const processed = await this.processed(candidates, result);
+      const lost = candidates.filter((object) => !processed.has(object.Key ?? ''));
       result.unprocessed += lost.length;
       result.queued += await this.enqueue(lost, result);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      if (token) {
+      if (page.truncated) {
         await this.lease.acquire();
         result.requests += 2;
         await sleep(pageDelayMs);
       }
-    } while (token);
+    }
     log.info(result, 'backfill sweep done');
     await this.options.announce({
       type: 'backfill.swept',
@@ -139,26 +132,47 @@ export class Backfill {
     return result;
   }
 
-  /** Every frame's thumbnail is in the index and was written after this version of the video. */
-  private hasThumbnails(object: _Object): boolean {
-    const uploaded = object.LastModified?.getTime() ?? 0;
-    return thumbnailKeys(object.Key ?? '', this.options.thumbnailPrefix).every((key) => {
-      const entry = this.options.store.index.get(key);
-      return entry !== undefined && entry.lastModified >= uploaded;
-    });
+  /**
+   * The videos among `videos` with every frame's thumbnail written after this version of the video, read from
+   * the thumbnail listing between their first and last frame keys.
+   */
+  private async processed(videos: _Object[], result: SweepResult): Promise<Set<string>> {
+    const wanted = new Map<string, string>();
+    for (const video of videos)
+      for (const key of thumbnailKeys(video.Key ?? '', this.options.thumbnailPrefix))
+        wanted.set(key, video.Key ?? '');
+    const keys = [...wanted.keys()].sort(compareKeys);
+    const [first, last] = [keys[0], keys.at(-1)];
+    if (first === undefined || last === undefined) return new Set();
+    const written = new Map<string, number>();
+    // A proper prefix of the first key sorts just before it.
+    listing: for await (const page of this.options.listing.listPages(this.options.thumbnailPrefix, {
+      startAfter: first.slice(0, -1),
+    })) {
+      result.requests++;
+      for (const object of page.objects) {
+        if (!object.Key || compareKeys(object.Key, last) > 0) break listing;
+        if (wanted.has(object.Key)) written.set(object.Key, object.LastModified?.getTime() ?? 0);
+      }
+    }
+    return new Set(
+      videos
+        .filter((video) => {
+          const uploaded = video.LastModified?.getTime() ?? 0;
+          return thumbnailKeys(video.Key ?? '', this.options.thumbnailPrefix).every(
+            (key) => (written.get(key) ?? -Infinity) >= uploaded,
+          );
+        })
+        .map((video) => video.Key ?? ''),
+    );
   }
 
   private async listKeys(prefix: string, result: SweepResult): Promise<Set<string>> {
     const keys = new Set<string>();
-    let token: string | undefined;
-    do {
-      const page = await this.options.s3.send(
-        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix, ContinuationToken: token }),
-      );
+    for await (const page of this.options.listing.listPages(prefix)) {
       result.requests++;
-      for (const object of page.Contents ?? []) if (object.Key) keys.add(object.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+      for (const object of page.objects) if (object.Key) keys.add(object.Key);
+    }
     return keys;
   }
 

@@ -7,6 +7,7 @@ import {
   NoSuchKey,
   PutObjectCommand,
   type S3Client,
+  type _Object,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { signingWindowSeconds } from '@thumbs/runtime';
@@ -37,6 +38,17 @@ export interface PresignedUpload {
   expiresAt: string;
 }
 
+export interface ListedPage {
+  objects: _Object[];
+  /** More keys follow this page. */
+  truncated: boolean;
+}
+
+/** S3's listing order: UTF-8 bytes (JavaScript's `<` compares UTF-16 units, which differs past U+FFFF). */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
 const MAX_NAME_LENGTH = 120;
 const COPY_CONCURRENCY = 4;
 
@@ -63,9 +75,11 @@ export function safeUploadName(filename: string): string {
   return `${cut || 'video'}-${randomBytes(4).toString('hex')}${extension.toLowerCase()}`;
 }
 
-/** The bucket operations behind the admin routes, the DLQ errors and readiness. */
+/** The bucket operations behind the admin routes, the DLQ errors, the listings and readiness. */
 export class Bucket {
   private readonly options: BucketOptions;
+  /** ListObjectsV2 requests made by listPages. */
+  listRequests = 0;
 
   constructor(options: BucketOptions) {
     this.options = options;
@@ -176,16 +190,37 @@ export class Bucket {
     }
   }
 
-  private async listKeys(bucket: string, prefix: string): Promise<string[]> {
-    const keys: string[] = [];
+  /**
+   * The objects under a prefix, one ListObjectsV2 page at a time (at most `maxKeys`, 1000 by default), in S3's
+   * key order, starting after `startAfter`. Stop iterating to stop listing.
+   */
+  async *listPages(
+    prefix: string,
+    options: { startAfter?: string; maxKeys?: number; bucket?: string } = {},
+  ): AsyncGenerator<ListedPage> {
     let token: string | undefined;
     do {
       const page = await this.options.s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: options.bucket ?? this.options.bucket,
+          Prefix: prefix,
+          // S3 ignores StartAfter once a continuation token is given.
+          StartAfter: token ? undefined : options.startAfter,
+          ContinuationToken: token,
+          MaxKeys: options.maxKeys,
+        }),
       );
-      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      this.listRequests++;
+      const truncated = Boolean(page.IsTruncated && page.NextContinuationToken);
+      yield { objects: page.Contents ?? [], truncated };
+      token = truncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  private async listKeys(bucket: string, prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const page of this.listPages(prefix, { bucket }))
+      for (const object of page.objects) if (object.Key) keys.push(object.Key);
     return keys;
   }
 }

@@ -78,7 +78,10 @@ export class EventBus {
   private loop: Promise<void> | undefined;
   private stopped = false;
   private timers: NodeJS.Timeout[] = [];
+  private markSubscribed: () => void = () => {};
   readonly queueName = replicaQueueName();
+  /** Resolves once this replica's queue is first subscribed: from then on no event passes it by. */
+  readonly subscribed = new Promise<void>((resolve) => (this.markSubscribed = resolve));
 
   constructor(options: EventBusOptions) {
     this.options = options;
@@ -154,6 +157,7 @@ export class EventBus {
       }),
     );
     this.subscriptionArn = subscribed.SubscriptionArn;
+    this.markSubscribed();
     this.options.log.info({ queue: this.queueName, topicArn }, 'subscribed to pipeline events');
     this.startHousekeeping();
   }

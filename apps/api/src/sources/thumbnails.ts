@@ -1,17 +1,16 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parseThumbnailKey, type PipelineEvent } from '@thumbs/model';
 import type { Logger } from '@thumbs/runtime';
 import type { StateStore } from '../state/store.ts';
 import type { IndexEntry } from '../state/thumbnail-index.ts';
+import type { Bucket } from './bucket.ts';
 import { Poller, publicError } from './poller.ts';
+import { thumbnailEntry } from './thumbnail-pages.ts';
 
-const PAGE = 1000;
-/** An idle replica spends at most this many S3 requests per minute on reconciliation. */
-const MAX_IDLE_REQUESTS_PER_MINUTE = 2;
+/** An idle replica spends at most this many S3 requests per minute on walks. */
+export const MAX_IDLE_REQUESTS_PER_MINUTE = 2;
 
 export interface ThumbnailSourceOptions {
-  s3: S3Client;
-  bucket: string;
+  bucket: Bucket;
   thumbnailPrefix: string;
   store: StateStore;
   reconcileMinutes: number;
@@ -19,23 +18,24 @@ export interface ThumbnailSourceOptions {
 }
 
 /**
- * Keeps the store's thumbnail index equal to the bucket: one paginated listing at start, then events
- * (job.done adds, purged clears), and a slow reconciliation that heals missed events. The reconciliation
- * interval stretches with the bucket so that an idle replica stays under a fixed S3 request rate.
+ * Keeps the store's live thumbnails (the bounded index) and totals (the count) current without holding the
+ * bucket: events add and remove as they happen, and a walk through the listing, page by page, counts the
+ * bucket, finds the newest thumbnails and heals missed events. The first walk runs in the background while the
+ * API already serves (`counting`); later ones are spaced so that an idle replica stays under a fixed S3
+ * request rate.
  */
 export class ThumbnailSource {
   private readonly options: ThumbnailSourceOptions;
   private readonly poller: Poller;
-  private loaded = false;
+  private counted = false;
   private lastPages = 1;
-  listings = 0;
 
   constructor(options: ThumbnailSourceOptions) {
     this.options = options;
     this.poller = new Poller({
       name: 'thumbnails',
       intervalMs: () => this.reconcileIntervalMs(),
-      run: () => (this.loaded ? this.reconcile() : this.load()),
+      run: () => this.walk(),
       onError: (error, retryInMs) => {
         options.store.setSource('s3', publicError(error));
         options.log.warn({ err: error, retryInMs }, 'thumbnail listing failed');
@@ -52,11 +52,12 @@ export class ThumbnailSource {
     return this.poller.stop();
   }
 
+  /** The first walk is done: the totals are the bucket's. */
   get ready(): boolean {
-    return this.loaded;
+    return this.counted;
   }
 
-  /** Time between reconciliations: the configured minimum, longer for big buckets (pages / rate). */
+  /** Time between walks: the configured minimum, longer for big buckets (pages / rate). */
   reconcileIntervalMs(): number {
     return Math.max(
       this.options.reconcileMinutes * 60_000,
@@ -64,92 +65,83 @@ export class ThumbnailSource {
     );
   }
 
-  /** Forces a reconciliation now (tests, and after an admin action whose events may be lost). */
+  /** Forces a walk now (tests, and after an admin action whose events may be lost). */
   reconcileNow(): Promise<void> {
     return this.poller.runNow();
   }
 
   async onJobDone(event: Extract<PipelineEvent, { type: 'job.done' }>): Promise<void> {
+    const { index, count } = this.options.store;
     const lastModified = Date.parse(event.time);
-    const added: IndexEntry[] = [];
-    for (const ref of event.thumbnails) {
+    const entries = event.thumbnails.flatMap((ref) => {
       const parsed = parseThumbnailKey(ref.key, this.options.thumbnailPrefix);
-      if (!parsed) continue;
-      const entry = {
-        key: ref.key,
-        source: parsed.source,
-        frame: parsed.frame,
-        lastModified,
-        size: ref.size,
-      };
-      if (this.options.store.index.upsert(entry)) added.push(entry);
-    }
+      return parsed ? [{ key: ref.key, ...parsed, lastModified, size: ref.size }] : [];
+    });
+    // A video whose frames are kept and seen again (a message delivered twice) replaces, not adds.
+    const known = new Map(index.ofSource(event.source).map((e) => [e.key, e]));
+    count.change(
+      entries.map((e) => ({
+        key: e.key,
+        thumbnails: known.has(e.key) ? 0 : 1,
+        bytes: e.size - (known.get(e.key)?.size ?? 0),
+      })),
+      known.size === 0 && entries.length > 0 ? 1 : 0,
+    );
+    const added = entries.filter((entry) => index.upsert(entry));
     await this.options.store.thumbnailsChanged(added, []);
   }
 
-  private async load(): Promise<void> {
-    const entries = await this.listAll();
-    this.options.store.index.load(entries);
-    this.loaded = true;
-    this.options.store.setSource('s3', null);
-    this.options.log.info({ thumbnails: entries.length, pages: this.lastPages }, 'thumbnail index built');
-    await this.options.store.indexLoaded();
-  }
-
-  private async reconcile(): Promise<void> {
-    const startedAt = Date.now();
-    const listed = await this.listAll();
-    const { index } = this.options.store;
-    const seen = new Set<string>();
-    const added: IndexEntry[] = [];
-    for (const entry of listed) {
-      seen.add(entry.key);
-      if (!index.has(entry.key) && index.upsert(entry)) added.push(entry);
-    }
-    // Entries newer than the listing may simply not have been listed yet: only older ones are stale.
-    const removed = [...index.keys()].filter(
-      (key) => !seen.has(key) && (index.get(key)?.lastModified ?? 0) < startedAt,
+  /**
+   * A video is being deleted with its thumbnails (call before the store forgets them). Its frames are
+   * subtracted when they are kept; an older video's sizes are not known here, so its removal reaches the totals
+   * at the next walk.
+   */
+  countRemoved(source: string): void {
+    const gone = this.options.store.index.ofSource(source);
+    if (gone.length === 0) return;
+    this.options.store.count.change(
+      gone.map((e) => ({ key: e.key, thumbnails: -1, bytes: -e.size })),
+      -1,
     );
-    for (const key of removed) index.remove(key);
-    this.options.store.setSource('s3', null);
-    if (added.length || removed.length) {
-      this.options.log.info(
-        { added: added.length, removed: removed.length },
-        'reconciliation healed the index',
-      );
-    }
-    await this.options.store.thumbnailsChanged(added, removed);
   }
 
-  private async listAll(): Promise<IndexEntry[]> {
-    const entries: IndexEntry[] = [];
-    let token: string | undefined;
+  /**
+   * One walk through the listing: counts, offers every thumbnail to the bounded index (which keeps the newest),
+   * and, once complete, forgets kept thumbnails the bucket no longer has. After an error the next run goes on
+   * where the walk stopped.
+   */
+  private async walk(): Promise<void> {
+    const { store, bucket, thumbnailPrefix, log } = this.options;
+    const { index, count } = store;
+    const startedAt = Date.now();
+    const resumeAfter = count.walkPosition || undefined;
+    if (resumeAfter === undefined) count.startWalk();
+    // Kept entries older than the walk that it does not list are gone from the bucket.
+    const unseen = new Set(
+      [...index.keys()].filter((key) => (index.get(key)?.lastModified ?? 0) < startedAt),
+    );
     let pages = 0;
-    do {
-      const page = await this.options.s3.send(
-        new ListObjectsV2Command({
-          Bucket: this.options.bucket,
-          Prefix: this.options.thumbnailPrefix,
-          ContinuationToken: token,
-          MaxKeys: PAGE,
-        }),
-      );
+    for await (const page of bucket.listPages(thumbnailPrefix, { startAfter: resumeAfter })) {
       pages++;
-      for (const object of page.Contents ?? []) {
-        const parsed = object.Key ? parseThumbnailKey(object.Key, this.options.thumbnailPrefix) : undefined;
-        if (!object.Key || !parsed) continue;
-        entries.push({
-          key: object.Key,
-          source: parsed.source,
-          frame: parsed.frame,
-          lastModified: object.LastModified?.getTime() ?? 0,
-          size: object.Size ?? 0,
-        });
+      const entries = page.objects.flatMap((object) => thumbnailEntry(object, thumbnailPrefix) ?? []);
+      count.listedPage(entries, page.truncated, page.objects.at(-1)?.Key);
+      const added: IndexEntry[] = [];
+      for (const entry of entries) {
+        unseen.delete(entry.key);
+        // An entry an event brought keeps the event's time.
+        if (!index.has(entry.key) && index.upsert(entry)) added.push(entry);
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    this.lastPages = pages;
-    this.listings++;
-    return entries;
+      store.setSource('s3', null);
+      await store.thumbnailsListed(added);
+    }
+    count.finishWalk();
+    const removed = resumeAfter === undefined ? [...unseen].filter((key) => index.remove(key)) : [];
+    this.lastPages = Math.max(1, pages);
+    if (!this.counted) log.info({ ...count.totals, pages }, 'thumbnails counted');
+    this.counted = true;
+    if (removed.length)
+      log.info({ removed: removed.length }, 'walk forgot thumbnails the bucket no longer has');
+    await store.thumbnailsChanged([], removed);
+    store.countChanged();
   }
 }

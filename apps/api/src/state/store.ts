@@ -14,12 +14,15 @@ import type { PresignCache } from '../sources/presign-cache.ts';
 import { JobTracker } from './jobs.ts';
 import { MetricHistory } from './metric-history.ts';
 import { QueueHistory } from './queue-history.ts';
+import { ThumbnailCount } from './thumbnail-count.ts';
 import { ThumbnailIndex, type IndexEntry } from './thumbnail-index.ts';
 
 export type SourceName = keyof Sources;
 export type Listener = (message: ServerMessage) => void;
 
 const METRICS_DEBOUNCE_MS = 100;
+/** Thumbnails kept in memory (the newest, about 3 MB): the snapshot's and each recent video's frames. */
+const RECENT_THUMBNAILS = 10_000;
 
 /**
  * The pipeline state this replica knows, kept current by the sources. Every change is announced to the
@@ -27,7 +30,8 @@ const METRICS_DEBOUNCE_MS = 100;
  * is only assembled for a snapshot.
  */
 export class StateStore {
-  readonly index = new ThumbnailIndex();
+  readonly index = new ThumbnailIndex(RECENT_THUMBNAILS);
+  readonly count = new ThumbnailCount();
   readonly jobs: JobTracker;
   readonly history = new QueueHistory();
   readonly metricHistory = new MetricHistory();
@@ -136,15 +140,24 @@ export class StateStore {
     this.scheduleMetrics();
   }
 
-  /** The index was (re)built: clients that connected before get its newest thumbnails. */
-  async indexLoaded(): Promise<void> {
-    this.emit({ type: 'thumbnails', added: await this.recentThumbnails(), removed: [] });
+  /** A page of the listing was walked: clients get what it brought into the snapshot's newest thumbnails. */
+  async thumbnailsListed(added: IndexEntry[]): Promise<void> {
+    const keys = new Set(added.map((e) => e.key));
+    const shown = this.index.recent(this.snapshotThumbnails).filter((e) => keys.has(e.key));
+    if (shown.length > 0)
+      this.emit({ type: 'thumbnails', added: await this.toThumbnails(shown), removed: [] });
+    this.scheduleMetrics();
+  }
+
+  /** The totals changed without any thumbnail to announce (a walk finished). */
+  countChanged(): void {
     this.scheduleMetrics();
   }
 
   /** Everything under the prefixes is gone: forget it all and tell every client at once. */
   purged(): void {
     this.index.clear();
+    this.count.clear();
     this.presign.clear();
     this.jobs.clear();
     this.dlqList = [];
@@ -165,16 +178,18 @@ export class StateStore {
 
   metrics(now = Date.now()): Metrics {
     const figures = this.jobs.figures(now);
+    const totals = this.count.totals;
     return {
-      thumbnails: this.index.count,
-      videosDone: this.index.videos,
+      thumbnails: totals.thumbnails,
+      videosDone: totals.videos,
       videosFailed: figures.videosFailed,
       queueDepth: this.queueNow.depth,
       inFlight: this.queueNow.inFlight,
       dlqDepth: this.queueNow.dlqDepth,
       podsRunning: this.podList.filter((p) => p.status === 'Running').length,
       podsTotal: this.podList.length,
-      storageBytes: this.index.bytes,
+      storageBytes: totals.bytes,
+      counting: this.count.counting,
       throughputPerMinute: figures.throughputPerMinute,
       latencyP50Ms: figures.latencyP50Ms,
       latencyP95Ms: figures.latencyP95Ms,

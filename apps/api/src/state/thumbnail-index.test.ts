@@ -1,83 +1,64 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidCursorError, ThumbnailIndex, type IndexEntry } from './thumbnail-index.ts';
+import { ThumbnailIndex, type IndexEntry } from './thumbnail-index.ts';
 
 const FRAMES = ['10%', '50%', '95%'] as const;
 const SLUGS = { '10%': '10', '50%': '50', '95%': '95' } as const;
 
-function entries(videos: number): IndexEntry[] {
-  return Array.from({ length: videos }, (_, v) =>
+function entries(videos: number, from = 0): IndexEntry[] {
+  return Array.from({ length: videos }, (_, i) =>
     FRAMES.map((frame) => ({
-      key: `thumbnails/uploads/v${v}.mp4/${SLUGS[frame]}.jpg`,
-      source: `uploads/v${v}.mp4`,
+      key: `thumbnails/uploads/v${from + i}.mp4/${SLUGS[frame]}.jpg`,
+      source: `uploads/v${from + i}.mp4`,
       frame,
-      lastModified: 1_000_000 + v * 1000,
+      lastModified: 1_000_000 + (from + i) * 1000,
       size: 100,
     })),
   ).flat();
 }
 
 describe('ThumbnailIndex', () => {
-  it('pages newest first through everything, once each, with stable cursors while entries are added', () => {
-    const index = new ThumbnailIndex();
-    index.load(entries(50));
-    const seen: string[] = [];
-    let cursor: string | undefined;
-    let pages = 0;
-    do {
-      const page = index.page({ limit: 7, cursor });
-      seen.push(...page.entries.map((e) => e.key));
-      cursor = page.nextCursor ?? undefined;
-      // Newer thumbnails arriving mid-paging do not shift later pages.
-      if (pages++ === 2)
-        index.upsert({
-          ...entries(1)[0]!,
-          key: 'thumbnails/uploads/new.mp4/10.jpg',
-          source: 'uploads/new.mp4',
-          lastModified: 9e9,
-        });
-    } while (cursor);
-    expect(seen).toHaveLength(150);
-    expect(new Set(seen).size).toBe(150);
-    expect(seen[0]).toMatch(/v49\.mp4/);
-    expect(seen.at(-1)).toMatch(/v0\.mp4/);
+  it('keeps the newest `capacity` thumbnails, in whatever order 100,000 are offered', () => {
+    const index = new ThumbnailIndex(300);
+    const all = entries(33_334);
+    // A walk offers them in key order, which is not time order: here, a scrambled one.
+    for (let i = 0; i < all.length; i++) index.upsert(all[(i * 7919) % all.length]!);
+    expect(index.size).toBe(300);
+    const newest = [...all].sort((a, b) => b.lastModified - a.lastModified || (a.key < b.key ? 1 : -1));
+    expect(index.recent(300).map((e) => e.key)).toEqual(newest.slice(0, 300).map((e) => e.key));
+    // Older than everything kept, with the index full: refused, nothing evicted.
+    const old = { ...all[0]!, key: 'thumbnails/uploads/old.mp4/10.jpg', source: 'uploads/old.mp4' };
+    expect(index.upsert(old)).toBe(false);
+    expect(index.size).toBe(300);
   });
 
-  it('filters by source and frame, and counts videos and bytes', () => {
-    const index = new ThumbnailIndex();
-    index.load(entries(10));
-    expect(index.count).toBe(30);
-    expect(index.videos).toBe(10);
-    expect(index.bytes).toBe(3000);
+  it("gives a video's frames, and forgets a video's frames once newer ones push them out", () => {
+    const index = new ThumbnailIndex(6);
+    for (const entry of entries(2)) index.upsert(entry);
     expect(
       index
-        .page({ source: 'uploads/v3.mp4', limit: 10 })
-        .entries.map((e) => e.frame)
+        .ofSource('uploads/v1.mp4')
+        .map((e) => e.frame)
         .sort(),
     ).toEqual([...FRAMES]);
-    const middle = index.page({ frame: '50%', limit: 100 }).entries;
-    expect(middle).toHaveLength(10);
-    expect(middle.every((e) => e.frame === '50%')).toBe(true);
-    expect(index.page({ source: 'uploads/none.mp4', limit: 10 })).toEqual({ entries: [], nextCursor: null });
+    for (const entry of entries(1, 2)) index.upsert(entry);
+    expect(index.ofSource('uploads/v0.mp4')).toEqual([]);
+    expect(index.ofSource('uploads/v2.mp4')).toHaveLength(3);
+    expect(index.ofSource('uploads/none.mp4')).toEqual([]);
   });
 
-  it('keeps counts right through upserts, replacements and removals', () => {
-    const index = new ThumbnailIndex();
+  it('replaces, refuses duplicates and removes', () => {
+    const index = new ThumbnailIndex(10);
     const [a, b] = entries(1);
     expect(index.upsert(a!)).toBe(true);
     expect(index.upsert(a!)).toBe(false);
     expect(index.upsert({ ...a!, size: 500 })).toBe(true);
+    expect(index.get(a!.key)?.size).toBe(500);
     index.upsert(b!);
-    expect(index.count).toBe(2);
-    expect(index.bytes).toBe(600);
+    expect(index.size).toBe(2);
     expect(index.remove(a!.key)).toBe(true);
     expect(index.remove(a!.key)).toBe(false);
     expect(index.recent(10).map((e) => e.key)).toEqual([b!.key]);
     index.clear();
-    expect([index.count, index.bytes, index.videos]).toEqual([0, 0, 0]);
-  });
-
-  it('rejects a cursor it did not make', () => {
-    const index = new ThumbnailIndex();
-    expect(() => index.page({ limit: 1, cursor: 'garbage' })).toThrow(InvalidCursorError);
+    expect(index.size).toBe(0);
   });
 });
