@@ -1,9 +1,9 @@
 /**
- * The API's cost of keeping the dashboard state (apps/api/bench/state-cost.ts, the API's own benchmark,
+ * The API's cost of keeping the dashboard state (bench/state-cost.ts, the API's own benchmark,
  * beside the seed's rebuild), plus the growth figures the goal is stated on: time to serve at 10× the
  * thumbnails ÷ time at 1×.
  */
-import { benchStateCost, type StateCostRow } from '../apps/api/bench/state-cost.ts';
+import { benchStateCost, type StateCostRow } from './state-cost.ts';
 import type { BenchContext } from './context.ts';
 import { ratioOf, type Figure } from './figures.ts';
 

@@ -1,10 +1,10 @@
 /**
- * The seed's state rebuild (apps/api/bench/seed-rebuild.ts) as its own process, so that its memory is measured
+ * The seed's state rebuild (bench/seed-rebuild.ts) as its own process, so that its memory is measured
  * apart from ours: `node bench/seed-api.ts <bucket>`, AWS settings from the environment. It prints a line per 100
  * pages and, at the end, its figures as JSON.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { seedRebuild } from '../apps/api/bench/seed-rebuild.ts';
+import { seedRebuild } from './seed-rebuild.ts';
 
 const bucket = process.argv[2] ?? 'thumbnail-pipeline';
 const s3 = new S3Client({ forcePathStyle: true });

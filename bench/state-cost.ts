@@ -7,10 +7,10 @@
  *    the whole state on its 5 s tick (this figure is its rebuild alone, before any wait for the tick);
  *  - S3 requests per minute while idle: counted with an SDK middleware over a window, plus our slow
  *    reconciliation spread over its interval; the seed's are its listing pages times its ticks per minute.
- * Run alone: `node apps/api/bench/state-cost.ts [--quick]`.
+ * Run alone: `node bench/state-cost.ts [--quick]`.
  */
 import { thumbnailKeys, type PipelineEvent, type ServerMessage } from '@thumbs/model';
-import { countRequests } from '../src/prometheus.ts';
+import { countRequests } from '../apps/api/src/prometheus.ts';
 import {
   createResources,
   putTinyObjects,
@@ -20,8 +20,8 @@ import {
   WsRecorder,
   type LocalAws,
   type Resources,
-} from '../src/testing/harness.ts';
-import type { Figure } from '../../../bench/figures.ts';
+} from '../apps/api/src/testing/harness.ts';
+import type { Figure } from './figures.ts';
 import { seedRebuild } from './seed-rebuild.ts';
 
 export interface StateCostRow {
