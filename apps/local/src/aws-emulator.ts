@@ -10,6 +10,7 @@ import { Authorizer } from './aws-auth/authorizer.ts';
 import { IdentityAuthority, loadOrCreateKey, OPERATOR_KEY } from './aws-auth/identities.ts';
 import { startAwsProxy, type AwsProxy } from './aws-proxy.ts';
 import type { Log } from './log.ts';
+import { useS3ListingOrder } from './s3-listing-order.ts';
 
 export interface AwsEmulatorOptions {
   dataDir: string;
@@ -43,6 +44,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
     options.deployment,
     [OPERATOR_KEY],
   );
+  await useS3ListingOrder();
   const fauxqs = await startFauxqs({
     port: 0,
     logger: false,

@@ -19,6 +19,7 @@ import { roleCredentials } from '../aws-auth/component-credentials.ts';
 import { IdentityAuthority, OPERATOR_KEY, type SessionCredentials } from '../aws-auth/identities.ts';
 import { startAwsProxy, type AwsProxy } from '../aws-proxy.ts';
 import { silentLog, type Log } from '../log.ts';
+import { useS3ListingOrder } from '../s3-listing-order.ts';
 
 export const REGION = 'us-east-1';
 
@@ -121,6 +122,7 @@ export function enforcementFromEnv(): boolean {
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const deployment = options.deployment ?? LOCAL_DEPLOYMENT;
   const scratch = mkdtempSync(join(tmpdir(), 'local-aws-'));
+  await useS3ListingOrder();
   const fauxqs = await startFauxqs({
     port: 0,
     logger: false,

@@ -1,0 +1,81 @@
+/**
+ * S3 lists keys in UTF-8 byte order. fauxqs 2.4 sorts them with `localeCompare` but skips past the marker by
+ * UTF-16 comparison, so with mixed-case keys a page comes out of S3's order and the next page can skip keys
+ * ("B" sorts after "a" there, and is then skipped as ≤ "a"). Its store's listing is replaced by one in byte
+ * order throughout, before an emulator starts.
+ */
+import { Buffer } from 'node:buffer';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+interface StoredObject {
+  key: string;
+}
+
+interface ListOptions {
+  prefix?: string;
+  delimiter?: string;
+  maxKeys?: number;
+  startAfter?: string;
+  marker?: string;
+}
+
+interface S3StoreLike {
+  buckets: Map<string, Map<string, StoredObject>>;
+  listObjects(bucket: string, options?: ListOptions): unknown;
+}
+
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function listInByteOrder(
+  this: S3StoreLike,
+  original: S3StoreLike['listObjects'],
+  bucket: string,
+  options?: ListOptions,
+) {
+  const stored = this.buckets.get(bucket);
+  if (!stored) return original.call(this, bucket, options);
+  const prefix = options?.prefix ?? '';
+  const delimiter = options?.delimiter;
+  const maxKeys = options?.maxKeys ?? 1000;
+  const startAfter = options?.startAfter ?? options?.marker ?? '';
+  const after = (key: string) => startAfter === '' || compareKeys(key, startAfter) > 0;
+  const candidates = [...stored.values()]
+    .filter((object) => object.key.startsWith(prefix) && after(object.key))
+    .sort((a, b) => compareKeys(a.key, b.key));
+  const objects: StoredObject[] = [];
+  const commonPrefixes = new Set<string>();
+  let isTruncated = false;
+  for (const object of candidates) {
+    const rest = object.key.slice(prefix.length);
+    const cut = delimiter ? rest.indexOf(delimiter) : -1;
+    const common = cut >= 0 ? prefix + rest.slice(0, cut + delimiter!.length) : undefined;
+    if (common !== undefined && (commonPrefixes.has(common) || !after(common))) continue;
+    if (objects.length + commonPrefixes.size >= maxKeys) {
+      isTruncated = true;
+      break;
+    }
+    if (common === undefined) objects.push(object);
+    else commonPrefixes.add(common);
+  }
+  return { objects, commonPrefixes: [...commonPrefixes].sort(compareKeys), isTruncated };
+}
+
+let patched: Promise<void> | undefined;
+
+/** Makes every fauxqs S3 store of this process list in S3's byte order (once; later calls wait for it). */
+export function useS3ListingOrder(): Promise<void> {
+  patched ??= (async () => {
+    // The store is not among the package's exports: load its module by path, the same instance fauxqs uses.
+    const entry = fileURLToPath(import.meta.resolve('fauxqs'));
+    const url = pathToFileURL(join(dirname(entry), 's3', 's3Store.js')).href;
+    const { S3Store } = (await import(url)) as { S3Store: { prototype: S3StoreLike } };
+    const original = S3Store.prototype.listObjects;
+    S3Store.prototype.listObjects = function (this: S3StoreLike, bucket, options) {
+      return listInByteOrder.call(this, original, bucket, options);
+    };
+  })();
+  return patched;
+}
