@@ -20,9 +20,12 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { PipelineEventSchema, type PipelineEvent } from '@thumbs/model';
-import { resolveTopicArn, topicMaySendPolicy, type Logger } from '@thumbs/runtime';
+import { backoffDelay, resolveTopicArn, sleep, topicMaySendPolicy, type Logger } from '@thumbs/runtime';
 import { Compile } from 'typebox/compile';
 import { errorMessage } from './poller.ts';
+
+/** Between attempts to subscribe or receive while SNS/SQS fail. */
+const SUBSCRIBE_RETRY = { firstMs: 1000, maxMs: 30_000 };
 
 const checkEvent = Compile(PipelineEventSchema);
 
@@ -241,10 +244,10 @@ export class EventBus {
           this.queueUrl = undefined;
           this.subscriptionArn = undefined;
         }
-        failures++;
-        const retryInMs = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+        const retryInMs = backoffDelay(SUBSCRIBE_RETRY, ++failures);
         this.options.log.warn({ err: errorMessage(error), retryInMs }, 'event subscription failed');
-        await new Promise((resolve) => setTimeout(resolve, retryInMs));
+        // Ends at once on stop(), so that a stop during an outage is not held up by the wait.
+        await sleep(retryInMs, this.abort.signal);
       }
     }
   }

@@ -65,11 +65,6 @@ export class ThumbnailSource {
     );
   }
 
-  /** Forces a walk now (tests, and after an admin action whose events may be lost). */
-  reconcileNow(): Promise<void> {
-    return this.poller.runNow();
-  }
-
   async onJobDone(event: Extract<PipelineEvent, { type: 'job.done' }>): Promise<void> {
     const { index, count } = this.options.store;
     const lastModified = Date.parse(event.time);
