@@ -1,5 +1,5 @@
 /**
- * The cost of one backfill sweep (apps/api/src/sources/backfill.ts): S3 and SQS requests and wall time for a
+ * The cost of one backfill sweep (apps/api/src/feeds/backfill.ts): S3 and SQS requests and wall time for a
  * bucket of N videos, all with their thumbnails but ten that no event ever reached (those ten get queued).
  * The seed has no backfill: a lost event there is a video lost for good, so there is no seed figure.
  */

@@ -20,7 +20,7 @@ import { renderDeploymentPolicies } from '@thumbs/iam';
 import type { Metrics } from '@thumbs/model';
 import { startFauxqs } from 'fauxqs';
 import { loadApiConfig } from '../apps/api/src/config.ts';
-import { MAX_IDLE_REQUESTS_PER_MINUTE } from '../apps/api/src/sources/thumbnails.ts';
+import { MAX_IDLE_REQUESTS_PER_MINUTE } from '../apps/api/src/feeds/thumbnails.ts';
 import { apiEnv, createResources, startEmulator, type Resources } from '../apps/api/src/testing/harness.ts';
 import { irsaEnv } from '../apps/local/src/aws-auth/component-credentials.ts';
 import { deploymentOf } from '../apps/local/src/testing/local-aws.ts';

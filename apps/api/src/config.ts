@@ -36,7 +36,7 @@ export const apiSpec = {
   heartbeatMs: env.int('WS_HEARTBEAT_MS', 20000, { min: 1000 }),
   wsMaxClientsPerIp: env.int('WS_MAX_CLIENTS_PER_IP', 20, { min: 1 }),
   wsConnectsPerMinute: env.int('WS_CONNECT_RATE_LIMIT', 60, { min: 1 }),
-  /** The backfill sweep (see sources/backfill.ts): how often, and how old a video must be to count as lost. */
+  /** The backfill sweep (see feeds/backfill.ts): how often, and how old a video must be to count as lost. */
   backfillIntervalSeconds: env.int('BACKFILL_INTERVAL_SECONDS', 600, { min: 1 }),
   backfillGraceSeconds: env.int('BACKFILL_GRACE_SECONDS', 600, { min: 0 }),
   backfillPageDelayMs: env.int('BACKFILL_PAGE_DELAY_MS', 1000, { min: 0 }),

@@ -4,14 +4,14 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { thumbnailKeys, type PipelineEvent } from '@thumbs/model';
 import { createAwsClients, type AwsClients, type Logger } from '@thumbs/runtime';
 import type { ApiConfig } from './config.ts';
-import { Bucket } from './sources/bucket.ts';
-import { Backfill } from './sources/backfill.ts';
-import { DeadLetters } from './sources/dead-letters.ts';
-import { EventBus } from './sources/events.ts';
-import { PodSource } from './sources/pods.ts';
-import { PresignCache } from './sources/presign-cache.ts';
-import { QueueSource } from './sources/queues.ts';
-import { ThumbnailSource } from './sources/thumbnails.ts';
+import { Bucket } from './feeds/bucket.ts';
+import { Backfill } from './feeds/backfill.ts';
+import { DeadLetters } from './feeds/dead-letters.ts';
+import { EventBus } from './feeds/events.ts';
+import { PodFeed } from './feeds/pods.ts';
+import { PresignCache } from './feeds/presign-cache.ts';
+import { QueueFeed } from './feeds/queues.ts';
+import { ThumbnailFeed } from './feeds/thumbnails.ts';
 import { StateStore } from './state/store.ts';
 
 export interface PipelineOptions {
@@ -37,10 +37,10 @@ export class Pipeline {
   readonly aws: AwsClients;
   readonly store: StateStore;
   readonly bucket: Bucket;
-  readonly thumbnails: ThumbnailSource;
-  readonly queues: QueueSource;
+  readonly thumbnails: ThumbnailFeed;
+  readonly queues: QueueFeed;
   readonly events: EventBus;
-  readonly pods: PodSource | undefined;
+  readonly pods: PodFeed | undefined;
   readonly backfill: Backfill;
   private readonly log: Logger;
   private lastPurge = 0;
@@ -72,14 +72,14 @@ export class Pipeline {
       requestChecksumCalculation: 'WHEN_REQUIRED',
     });
     this.bucket = new Bucket({ s3: this.aws.s3, signer, ...config });
-    this.thumbnails = new ThumbnailSource({
+    this.thumbnails = new ThumbnailFeed({
       bucket: this.bucket,
       thumbnailPrefix: config.thumbnailPrefix,
       store: this.store,
       reconcileMinutes: config.reconcileMinutes,
       log: log.child({ source: 'thumbnails' }),
     });
-    this.queues = new QueueSource({
+    this.queues = new QueueFeed({
       sqs: this.aws.sqs,
       ...config,
       pollMs: config.queuePollMs,
@@ -119,7 +119,7 @@ export class Pipeline {
     });
     if (config.podsEnabled) {
       try {
-        this.pods = new PodSource({
+        this.pods = new PodFeed({
           namespace: config.k8sNamespace,
           metricsMs: config.podMetricsMs,
           store: this.store,

@@ -35,7 +35,7 @@ describe('IAM: what each part must be able to do, and must not', () => {
   });
 
   it('the per-replica queue the calls use is named the way the API names it', () => {
-    const events = readFileSync(repoPath('apps/api/src/sources/events.ts'), 'utf8');
+    const events = readFileSync(repoPath('apps/api/src/feeds/events.ts'), 'utf8');
     expect(events).toMatch(/return `thumbnail-api-\$\{/);
     expect(requiredCalls(policies).some((c) => c.resource.includes(':thumbnail-api-'))).toBe(true);
   });

@@ -32,7 +32,7 @@ export interface Call {
   why: string;
 }
 
-/** A per-replica event queue as apps/api/src/sources/events.ts names them: thumbnail-api-<host>-<random>. */
+/** A per-replica event queue as apps/api/src/feeds/events.ts names them: thumbnail-api-<host>-<random>. */
 const replicaQueue = (deployment: Deployment) =>
   `arn:aws:sqs:${deployment.region}:${deployment.accountId}:thumbnail-api-api-7d9f8-1a2b3c4d`;
 

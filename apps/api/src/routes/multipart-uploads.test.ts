@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '@thumbs/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partSizeFor } from '../sources/multipart-uploads.ts';
+import { partSizeFor } from '../feeds/multipart-uploads.ts';
 import {
   ADMIN_TOKEN,
   createResources,

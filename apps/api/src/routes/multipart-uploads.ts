@@ -13,7 +13,7 @@ import {
 } from '@thumbs/model';
 import type { FastifyReply } from 'fastify';
 import type { Pipeline } from '../pipeline.ts';
-import { MAX_OBJECT_SIZE, MultipartUploads, UploadRefused } from '../sources/multipart-uploads.ts';
+import { MAX_OBJECT_SIZE, MultipartUploads, UploadRefused } from '../feeds/multipart-uploads.ts';
 import { requireAdminToken } from './admin-auth.ts';
 import { checkUploadRequest } from './upload-request.ts';
 import { errors } from './errors.ts';

@@ -1,6 +1,6 @@
 import type { ThumbnailPage } from '@thumbs/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareKeys } from '../sources/bucket.ts';
+import { compareKeys } from '../feeds/bucket.ts';
 import {
   createResources,
   putTinyObjects,

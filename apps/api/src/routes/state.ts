@@ -14,7 +14,7 @@ import {
 } from '@thumbs/model';
 import { Type } from 'typebox';
 import type { Pipeline } from '../pipeline.ts';
-import { cursorAfter, InvalidCursorError, listThumbnailPage } from '../sources/thumbnail-pages.ts';
+import { cursorAfter, InvalidCursorError, listThumbnailPage } from '../feeds/thumbnail-pages.ts';
 import { errors } from './errors.ts';
 import { SigningBudget } from './signing-budget.ts';
 

@@ -3,7 +3,7 @@ import { DeletedResultSchema, QueuedResultSchema, VideoDetailSchema, isVideoKey 
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Pipeline } from '../pipeline.ts';
-import { Videos } from '../sources/videos.ts';
+import { Videos } from '../feeds/videos.ts';
 import { requireAdminToken } from './admin-auth.ts';
 import { errors } from './errors.ts';
 

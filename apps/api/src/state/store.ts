@@ -10,7 +10,7 @@ import type {
   Sources,
   Thumbnail,
 } from '@thumbs/model';
-import type { PresignCache } from '../sources/presign-cache.ts';
+import type { PresignCache } from '../feeds/presign-cache.ts';
 import { JobTracker } from './jobs.ts';
 import { MetricHistory } from './metric-history.ts';
 import { QueueHistory } from './queue-history.ts';

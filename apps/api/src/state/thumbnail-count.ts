@@ -1,4 +1,4 @@
-import { compareKeys } from '../sources/bucket.ts';
+import { compareKeys } from '../feeds/bucket.ts';
 
 export interface Totals {
   thumbnails: number;

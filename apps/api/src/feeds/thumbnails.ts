@@ -9,7 +9,7 @@ import { thumbnailEntry } from './thumbnail-pages.ts';
 /** An idle replica spends at most this many S3 requests per minute on walks. */
 export const MAX_IDLE_REQUESTS_PER_MINUTE = 2;
 
-export interface ThumbnailSourceOptions {
+export interface ThumbnailFeedOptions {
   bucket: Bucket;
   thumbnailPrefix: string;
   store: StateStore;
@@ -24,13 +24,13 @@ export interface ThumbnailSourceOptions {
  * API already serves (`counting`); later ones are spaced so that an idle replica stays under a fixed S3
  * request rate.
  */
-export class ThumbnailSource {
-  private readonly options: ThumbnailSourceOptions;
+export class ThumbnailFeed {
+  private readonly options: ThumbnailFeedOptions;
   private readonly poller: Poller;
   private counted = false;
   private lastPages = 1;
 
-  constructor(options: ThumbnailSourceOptions) {
+  constructor(options: ThumbnailFeedOptions) {
     this.options = options;
     this.poller = new Poller({
       name: 'thumbnails',

@@ -50,7 +50,7 @@ export function toPod(pod: V1Pod, usage?: { cpu: number; memory: number }): Pod 
   };
 }
 
-export interface PodSourceOptions {
+export interface PodFeedOptions {
   namespace: string;
   metricsMs: number;
   store: StateStore;
@@ -63,8 +63,8 @@ export interface PodSourceOptions {
  * close leads to a fresh list (with backoff while it keeps failing). Usage from metrics.k8s.io on an
  * interval. Works the same in-cluster (EKS) and against the local stack's Kubernetes-shaped API.
  */
-export class PodSource {
-  private readonly options: PodSourceOptions;
+export class PodFeed {
+  private readonly options: PodFeedOptions;
   private readonly kc: KubeConfig;
   private readonly pods = new Map<string, V1Pod>();
   private usage = new Map<string, { cpu: number; memory: number }>();
@@ -73,9 +73,9 @@ export class PodSource {
   private watchAbort: AbortController | undefined;
   private stopped = false;
 
-  constructor(options: PodSourceOptions) {
+  constructor(options: PodFeedOptions) {
     this.options = options;
-    this.kc = options.kubeConfig ?? PodSource.defaultConfig();
+    this.kc = options.kubeConfig ?? PodFeed.defaultConfig();
     this.lister = new Poller({
       name: 'pods',
       // After a successful list the watch takes over; the next list happens only when the watch ends.

@@ -16,7 +16,7 @@ const REDRIVE_POLL_MS = 500;
 /** While the DLQ holds messages, the dead-letter list is looked at again this often even if its depth is steady. */
 const DEAD_LETTER_REFRESH_MS = 60_000;
 
-export interface QueueSourceOptions {
+export interface QueueFeedOptions {
   sqs: SQSClient;
   queueUrl?: string;
   queueName: string;
@@ -50,8 +50,8 @@ function completeRedrive(task: ListMessageMoveTasksResultEntry | undefined): boo
  * records, looked at when the DLQ's depth changes), and redrive with SQS's own message move task. Nothing
  * here receives from the DLQ, so any number of replicas and dashboards leave its counts as they are.
  */
-export class QueueSource {
-  private readonly options: QueueSourceOptions;
+export class QueueFeed {
+  private readonly options: QueueFeedOptions;
   private readonly poller: Poller;
   private queues: Queues | undefined;
   private lastDlqDepth = -1;
@@ -59,7 +59,7 @@ export class QueueSource {
   /** When the last complete redrive started (ms; 0 before any). */
   private redrivenAt = 0;
 
-  constructor(options: QueueSourceOptions) {
+  constructor(options: QueueFeedOptions) {
     this.options = options;
     this.poller = new Poller({
       name: 'queues',
