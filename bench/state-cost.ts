@@ -10,7 +10,7 @@
  * Run alone: `node bench/state-cost.ts [--quick]`.
  */
 import { thumbnailKeys, type PipelineEvent, type ServerMessage } from '@thumbs/model';
-import { countRequests } from '../apps/api/src/prometheus.ts';
+import { countRequests } from '../apps/api/src/prometheus-registry.ts';
 import {
   createResources,
   putTinyObjects,

@@ -12,7 +12,7 @@ import { createLogger, type AwsClients, type Logger } from '@thumbs/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { ApiConfig } from './config.ts';
 import { Pipeline } from './pipeline.ts';
-import { countRequests, createMetrics } from './prometheus.ts';
+import { countRequests, createPrometheusRegistry } from './prometheus-registry.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { multipartUploadRoutes } from './routes/multipart-uploads.ts';
 import { requireAlbIdentity } from './routes/alb-identity.ts';
@@ -86,9 +86,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     log: log.child({ part: 'ws' }),
     heartbeatMs: config.heartbeatMs,
   });
-  const metrics = createMetrics(pipeline.store, () => hub.stats);
+  const prometheus = createPrometheusRegistry(pipeline.store, () => hub.stats);
   for (const [service, client] of Object.entries(pipeline.aws)) {
-    countRequests(client, () => metrics.awsRequests.inc({ service }));
+    countRequests(client, () => prometheus.awsRequests.inc({ service }));
   }
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -116,7 +116,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       .send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
   });
   app.addHook('onResponse', async (request, reply) => {
-    metrics.httpDuration.observe(
+    prometheus.httpDuration.observe(
       {
         method: request.method,
         route: request.routeOptions.url ?? 'unknown',
@@ -193,7 +193,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     readRateLimit: config.readRateLimit,
     adminRateLimit: config.adminRateLimit,
   });
-  await app.register(prometheusRoutes, { registry: metrics.registry });
+  await app.register(prometheusRoutes, { registry: prometheus.registry });
   await app.register(wsRoutes, {
     hub,
     dashboardOrigin: config.dashboardOrigin,

@@ -6,14 +6,17 @@ import type { JobStatus } from '@thumbs/model';
 import type { StateStore } from './state/store.ts';
 import type { HubStats } from './ws/hub.ts';
 
-export interface ApiMetrics {
+export interface PrometheusRegistry {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   awsRequests: Counter<'service'>;
 }
 
 /** A registry per app instance (tests run several in one process), with gauges read from the state. */
-export function createMetrics(store: StateStore, hub: () => HubStats | undefined): ApiMetrics {
+export function createPrometheusRegistry(
+  store: StateStore,
+  hub: () => HubStats | undefined,
+): PrometheusRegistry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const httpDuration = new Histogram({
