@@ -4,7 +4,8 @@ import {
   FrameLabelSchema,
   HistorySchema,
   JobSchema,
-  MetricsSchema,
+  metricsReport,
+  MetricsReportSchema,
   PipelineStateSchema,
   PodSchema,
   QueueStateSchema,
@@ -63,8 +64,8 @@ export const stateRoutes: FastifyPluginAsyncTypebox<{ pipeline: Pipeline; rateLi
   );
   app.get(
     '/api/metrics',
-    { config, schema: { tags, response: { 200: MetricsSchema, ...limited } } },
-    async () => store.metrics(),
+    { config, schema: { tags, response: { 200: MetricsReportSchema, ...limited } } },
+    async () => metricsReport({ metrics: store.metrics(), queue: store.queue, pods: store.pods }),
   );
   app.get(
     '/api/queue',

@@ -106,7 +106,6 @@ export class StateStore {
     if (JSON.stringify(pods) === JSON.stringify(this.podList)) return;
     this.podList = pods;
     this.emit({ type: 'pods', pods });
-    this.scheduleMetrics();
   }
 
   setDlq(entries: DlqEntry[]): void {
@@ -183,11 +182,6 @@ export class StateStore {
       thumbnails: totals.thumbnails,
       videosDone: totals.videos,
       videosFailed: figures.videosFailed,
-      queueDepth: this.queueNow.depth,
-      inFlight: this.queueNow.inFlight,
-      dlqDepth: this.queueNow.dlqDepth,
-      podsRunning: this.podList.filter((p) => p.status === 'Running').length,
-      podsTotal: this.podList.length,
       storageBytes: totals.bytes,
       counting: this.count.counting,
       throughputPerMinute: figures.throughputPerMinute,

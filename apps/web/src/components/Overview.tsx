@@ -1,4 +1,4 @@
-import type { PipelineState } from '@thumbs/model';
+import { podCounts, type PipelineState } from '@thumbs/model';
 import type { ReactNode } from 'react';
 import { formatBytes, formatCount, formatDuration } from '../lib/format.ts';
 
@@ -14,6 +14,7 @@ interface Stat {
 function stats(state: PipelineState): Stat[] {
   const m = state.metrics;
   const q = state.queue;
+  const pods = podCounts(state.pods);
   return [
     {
       id: 'thumbnails',
@@ -30,7 +31,7 @@ function stats(state: PipelineState): Stat[] {
       value: formatCount(m.videosFailed),
       tone: m.videosFailed ? 'bad' : undefined,
     },
-    { id: 'running', label: 'Running pods', value: formatCount(m.podsRunning), detail: `of ${m.podsTotal}` },
+    { id: 'running', label: 'Running pods', value: formatCount(pods.running), detail: `of ${pods.total}` },
     { id: 'depth', label: 'Queue depth', value: formatCount(q.depth), detail: 'visible messages' },
     {
       id: 'inflight',
@@ -39,7 +40,7 @@ function stats(state: PipelineState): Stat[] {
       tone: q.inFlight ? 'warn' : undefined,
     },
     { id: 'dlq', label: 'DLQ depth', value: formatCount(q.dlqDepth), tone: q.dlqDepth ? 'bad' : undefined },
-    { id: 'pods', label: 'Total pods', value: formatCount(m.podsTotal) },
+    { id: 'pods', label: 'Total pods', value: formatCount(pods.total) },
     {
       id: 'storage',
       label: 'Storage used',
