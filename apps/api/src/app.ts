@@ -175,20 +175,37 @@ export async function buildApp(options: AppOptions): Promise<App> {
       }),
     );
   }
-  await app.register(healthRoutes, { pipeline });
-  await app.register(stateRoutes, { pipeline, rateLimit: config.readRateLimit });
+  await app.register(healthRoutes, { sources: () => pipeline.store.sources });
+  await app.register(stateRoutes, {
+    store: pipeline.store,
+    bucket: pipeline.bucket,
+    thumbnailPrefix: config.thumbnailPrefix,
+    rateLimit: config.readRateLimit,
+  });
   await app.register(adminRoutes, {
-    pipeline,
+    actions: {
+      redrive: () => pipeline.redrive(),
+      announce: (event) => pipeline.announce(event),
+      queueTestVideos: () => pipeline.queueTestVideos(),
+      purge: () => pipeline.purge(),
+      sweep: () => pipeline.backfill.sweepNow(),
+      presignUpload: (request, ttlSeconds) => pipeline.bucket.presignUpload(request, ttlSeconds),
+    },
+    uploads: { maxBytes: config.uploadMaxBytes, urlTtlSeconds: config.uploadUrlTtlSeconds },
     adminToken: config.adminToken,
     rateLimit: config.adminRateLimit,
   });
   await app.register(multipartUploadRoutes, {
-    pipeline,
+    uploads: pipeline.uploads,
+    announce: (event) => pipeline.announce(event),
+    uploadPrefix: config.uploadPrefix,
+    maxBytes: config.multipartUploadMaxBytes,
     adminToken: config.adminToken,
     rateLimit: config.uploadRateLimit,
   });
   await app.register(videoRoutes, {
-    pipeline,
+    videos: pipeline.videos,
+    uploadPrefix: config.uploadPrefix,
     adminToken: config.adminToken,
     readRateLimit: config.readRateLimit,
     adminRateLimit: config.adminRateLimit,

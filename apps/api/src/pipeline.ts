@@ -8,10 +8,12 @@ import { Bucket } from './feeds/bucket.ts';
 import { Backfill } from './feeds/backfill.ts';
 import { DeadLetters } from './feeds/dead-letters.ts';
 import { EventBus } from './feeds/events.ts';
+import { MultipartUploads } from './feeds/multipart-uploads.ts';
 import { PodFeed } from './feeds/pods.ts';
 import { PresignCache } from './feeds/presign-cache.ts';
 import { QueueFeed } from './feeds/queues.ts';
 import { ThumbnailFeed } from './feeds/thumbnails.ts';
+import { Videos } from './feeds/videos.ts';
 import { StateStore } from './state/store.ts';
 
 export interface PipelineOptions {
@@ -42,7 +44,11 @@ export class Pipeline {
   readonly events: EventBus;
   readonly pods: PodFeed | undefined;
   readonly backfill: Backfill;
+  readonly uploads: MultipartUploads;
+  readonly videos: Videos;
   private readonly log: Logger;
+  /** Signs presigned URLs (uploads, parts) for the bucket and the multipart uploads. */
+  private readonly signer: S3Client;
   private lastPurge = 0;
   private renewTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -64,14 +70,21 @@ export class Pipeline {
     });
     // Presigned uploads must not carry the SDK's default checksum of an empty body: sign with checksums
     // only where S3 requires them, with the same endpoint and credentials as the main client.
-    const signer = new S3Client({
+    this.signer = new S3Client({
       region: config.region,
       endpoint: config.endpoint,
       forcePathStyle: Boolean(config.endpoint),
       credentials: this.aws.s3.config.credentials,
       requestChecksumCalculation: 'WHEN_REQUIRED',
     });
-    this.bucket = new Bucket({ s3: this.aws.s3, signer, ...config });
+    this.bucket = new Bucket({ s3: this.aws.s3, signer: this.signer, ...config });
+    this.uploads = new MultipartUploads({
+      s3: this.aws.s3,
+      signer: this.signer,
+      bucket: config.bucket,
+      uploadPrefix: config.uploadPrefix,
+      urlTtlSeconds: config.uploadUrlTtlSeconds,
+    });
     this.thumbnails = new ThumbnailFeed({
       bucket: this.bucket,
       thumbnailPrefix: config.thumbnailPrefix,
@@ -116,6 +129,18 @@ export class Pipeline {
       store: this.store,
       announce: (event) => this.announce(event),
       log: log.child({ source: 'backfill' }),
+    });
+    this.videos = new Videos({
+      s3: this.aws.s3,
+      sqs: this.aws.sqs,
+      bucket: this.bucket,
+      bucketName: config.bucket,
+      region: config.region,
+      thumbnailPrefix: config.thumbnailPrefix,
+      failurePrefix: config.failurePrefix,
+      store: this.store,
+      workQueueUrl: () => this.queues.workQueueUrl(),
+      announce: (event) => this.announce(event),
     });
     if (config.podsEnabled) {
       try {
@@ -162,6 +187,7 @@ export class Pipeline {
       this.backfill.stop(),
     ]);
     this.store.close();
+    this.signer.destroy();
   }
 
   /** Applies one pipeline event (from any replica or worker) to the state. */

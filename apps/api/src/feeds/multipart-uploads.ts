@@ -153,10 +153,6 @@ export class MultipartUploads {
     return { key: request.key, eTag: answer.ETag ?? '' };
   }
 
-  close(): void {
-    this.options.signer.destroy();
-  }
-
   async abort(upload: MultipartUploadRef): Promise<void> {
     await refusalsOf(
       this.options.s3.send(

@@ -7,13 +7,21 @@ import {
   QueuedResultSchema,
   UploadRequestSchema,
 } from '@thumbs/model';
+import type { Bucket } from '../feeds/bucket.ts';
 import type { Pipeline } from '../pipeline.ts';
 import { requireAdminToken } from './admin-auth.ts';
 import { errors } from './errors.ts';
 import { checkUploadRequest } from './upload-request.ts';
 
+/** What the admin routes do, and nothing else of the pipeline. */
+export type AdminActions = Pick<Pipeline, 'redrive' | 'announce' | 'queueTestVideos' | 'purge'> & {
+  sweep: () => Promise<{ unprocessed: number; queued: number }>;
+  presignUpload: Bucket['presignUpload'];
+};
+
 export interface AdminOptions {
-  pipeline: Pipeline;
+  actions: AdminActions;
+  uploads: { maxBytes: number; urlTtlSeconds: number };
   adminToken: string;
   rateLimit: number;
 }
@@ -21,7 +29,7 @@ export interface AdminOptions {
 /** Routes that change things: bearer token first (401 and nothing happens without it), rate limited. */
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (
   app,
-  { pipeline, adminToken, rateLimit },
+  { actions, uploads, adminToken, rateLimit },
 ) => {
   app.addHook('preParsing', requireAdminToken(adminToken));
   const config = { rateLimit: { max: rateLimit, timeWindow: '1 minute' } };
@@ -32,14 +40,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (
   app.post(
     '/api/dlq/redrive',
     { config, schema: { tags, security, response: { 200: MovedResultSchema, ...failures } } },
-    async () => ({ moved: await pipeline.redrive() }),
+    async () => ({ moved: await actions.redrive() }),
   );
 
   app.post(
     '/api/backfill',
     { config, schema: { tags, security, response: { 200: BackfillResultSchema, ...failures } } },
     async () => {
-      const { unprocessed, queued } = await pipeline.backfill.sweepNow();
+      const { unprocessed, queued } = await actions.sweep();
       return { unprocessed, queued };
     },
   );
@@ -56,10 +64,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (
       },
     },
     async (request, reply) => {
-      const problem = checkUploadRequest(request.body, pipeline.config.uploadMaxBytes);
+      const problem = checkUploadRequest(request.body, uploads.maxBytes);
       if (problem) return reply.code(problem.statusCode).send(problem);
-      const upload = await pipeline.bucket.presignUpload(request.body, pipeline.config.uploadUrlTtlSeconds);
-      await pipeline.announce({ type: 'job.queued', source: upload.key, time: new Date().toISOString() });
+      const upload = await actions.presignUpload(request.body, uploads.urlTtlSeconds);
+      await actions.announce({ type: 'job.queued', source: upload.key, time: new Date().toISOString() });
       return upload;
     },
   );
@@ -67,12 +75,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (
   app.post(
     '/api/test',
     { config, schema: { tags, security, response: { 200: QueuedResultSchema, ...failures } } },
-    async () => ({ queued: await pipeline.queueTestVideos() }),
+    async () => ({ queued: await actions.queueTestVideos() }),
   );
 
   app.delete(
     '/api/purge',
     { config, schema: { tags, security, response: { 200: DeletedResultSchema, ...failures } } },
-    async () => ({ deleted: await pipeline.purge() }),
+    async () => ({ deleted: await actions.purge() }),
   );
 };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Pipeline } from '../pipeline.ts';
+import type { Sources } from '@thumbs/model';
 
 const ReadySchema = Type.Object({
   status: Type.Literal('ready'),
@@ -14,7 +14,10 @@ const ReadySchema = Type.Object({
  * the load balancer at once, while each one serves its in-memory state and marks the failing source. While
  * the server closes, Fastify itself answers 503, which takes the replica out before it stops.
  */
-export const healthRoutes: FastifyPluginAsyncTypebox<{ pipeline: Pipeline }> = async (app, { pipeline }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<{ sources: () => Sources }> = async (
+  app,
+  { sources },
+) => {
   app.get(
     '/health',
     { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
@@ -23,7 +26,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ pipeline: Pipeline }> = a
 
   app.get('/ready', { schema: { tags: ['health'], response: { 200: ReadySchema } } }, async () => ({
     status: 'ready' as const,
-    degraded: Object.entries(pipeline.store.sources)
+    degraded: Object.entries(sources())
       .filter(([, source]) => !source.ok)
       .map(([name]) => name),
   }));

@@ -1,4 +1,3 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   CompletedUploadSchema,
@@ -9,17 +8,20 @@ import {
   SignPartsRequestSchema,
   UploadedPartsSchema,
   UploadRequestSchema,
-  isVideoKey,
+  type PipelineEvent,
 } from '@thumbs/model';
 import type { FastifyReply } from 'fastify';
-import type { Pipeline } from '../pipeline.ts';
-import { MAX_OBJECT_SIZE, MultipartUploads, UploadRefused } from '../feeds/multipart-uploads.ts';
+import { MAX_OBJECT_SIZE, UploadRefused, type MultipartUploads } from '../feeds/multipart-uploads.ts';
 import { requireAdminToken } from './admin-auth.ts';
-import { checkUploadRequest } from './upload-request.ts';
+import { checkUploadRequest, notAnUpload } from './upload-request.ts';
 import { errors } from './errors.ts';
 
 export interface MultipartUploadOptions {
-  pipeline: Pipeline;
+  uploads: MultipartUploads;
+  announce: (event: PipelineEvent) => Promise<void>;
+  uploadPrefix: string;
+  /** The largest upload the dashboard may start (S3's object limit at most). */
+  maxBytes: number;
   adminToken: string;
   /** Per minute: higher than other admin routes, as one upload makes a call per batch of parts. */
   rateLimit: number;
@@ -31,25 +33,9 @@ export interface MultipartUploadOptions {
  */
 export const multipartUploadRoutes: FastifyPluginAsyncTypebox<MultipartUploadOptions> = async (
   app,
-  { pipeline, adminToken, rateLimit },
+  { uploads, announce, uploadPrefix, maxBytes, adminToken, rateLimit },
 ) => {
   app.addHook('preParsing', requireAdminToken(adminToken));
-  const { config } = pipeline;
-  const uploads = new MultipartUploads({
-    s3: pipeline.aws.s3,
-    // Part URLs carry no checksum of a body the SDK never sees, as for single presigned PUTs.
-    signer: new S3Client({
-      region: config.region,
-      endpoint: config.endpoint,
-      forcePathStyle: Boolean(config.endpoint),
-      credentials: pipeline.aws.s3.config.credentials,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-    }),
-    bucket: config.bucket,
-    uploadPrefix: config.uploadPrefix,
-    urlTtlSeconds: config.uploadUrlTtlSeconds,
-  });
-  app.addHook('onClose', async () => uploads.close());
   const routeConfig = { rateLimit: { max: rateLimit, timeWindow: '1 minute' } };
   const tags = ['admin'];
   const security = [{ bearer: [] }];
@@ -58,10 +44,7 @@ export const multipartUploadRoutes: FastifyPluginAsyncTypebox<MultipartUploadOpt
   const bad = (reply: FastifyReply, message: string) =>
     reply.code(400).send({ statusCode: 400, error: 'Bad Request', message });
   /** Only keys this API hands out: videos under the upload prefix. */
-  const badKey = (key: string) =>
-    key.startsWith(config.uploadPrefix) && isVideoKey(key)
-      ? undefined
-      : `${JSON.stringify(key)} is not an upload key (a video under ${config.uploadPrefix})`;
+  const badKey = (key: string) => notAnUpload(key, uploadPrefix);
   const refused = (reply: FastifyReply, error: unknown) => {
     if (!(error instanceof UploadRefused)) throw error;
     const name = error.status === 404 ? 'Not Found' : 'Bad Request';
@@ -80,7 +63,7 @@ export const multipartUploadRoutes: FastifyPluginAsyncTypebox<MultipartUploadOpt
       },
     },
     async (request, reply) => {
-      const limit = Math.min(config.multipartUploadMaxBytes, MAX_OBJECT_SIZE);
+      const limit = Math.min(maxBytes, MAX_OBJECT_SIZE);
       const problem = checkUploadRequest(request.body, limit);
       if (problem) return reply.code(problem.statusCode).send(problem);
       return uploads.create(request.body);
@@ -139,7 +122,7 @@ export const multipartUploadRoutes: FastifyPluginAsyncTypebox<MultipartUploadOpt
       if (problem) return bad(reply, problem);
       try {
         const completed = await uploads.complete(request.body);
-        await pipeline.announce({
+        await announce({
           type: 'job.queued',
           source: completed.key,
           time: new Date().toISOString(),

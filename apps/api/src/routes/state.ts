@@ -14,7 +14,8 @@ import {
   frameBySlug,
 } from '@thumbs/model';
 import { Type } from 'typebox';
-import type { Pipeline } from '../pipeline.ts';
+import type { Bucket } from '../feeds/bucket.ts';
+import type { StateStore } from '../state/store.ts';
 import { cursorAfter, InvalidCursorError, listThumbnailPage } from '../feeds/thumbnail-pages.ts';
 import { errors } from './errors.ts';
 import { SigningBudget } from './signing-budget.ts';
@@ -41,11 +42,18 @@ const ThumbnailQuerySchema = Type.Object(
  * bounded listing: the long tail is not held in memory). Each is limited
  * to `rateLimit` requests per client address per minute (many dashboards behind one address stay well under).
  */
-export const stateRoutes: FastifyPluginAsyncTypebox<{ pipeline: Pipeline; rateLimit: number }> = async (
+export interface StateRouteOptions {
+  store: StateStore;
+  /** Where older thumbnails are paged from. */
+  bucket: Bucket;
+  thumbnailPrefix: string;
+  rateLimit: number;
+}
+
+export const stateRoutes: FastifyPluginAsyncTypebox<StateRouteOptions> = async (
   app,
-  { pipeline, rateLimit },
+  { store, bucket, thumbnailPrefix, rateLimit },
 ) => {
-  const { store } = pipeline;
   const tags = ['state'];
   const config = { rateLimit: { max: rateLimit, timeWindow: '1 minute' } };
   const limited = errors(429);
@@ -108,8 +116,8 @@ export const stateRoutes: FastifyPluginAsyncTypebox<{ pipeline: Pipeline; rateLi
       const label = frame === undefined ? undefined : (frameByLabel(frame) ?? frameBySlug(frame))?.label;
       try {
         const page = await listThumbnailPage(
-          pipeline.bucket,
-          pipeline.config.thumbnailPrefix,
+          bucket,
+          thumbnailPrefix,
           { source, frame: label, cursor, limit },
           store.index,
         );

@@ -28,3 +28,10 @@ export function checkUploadRequest(
     };
   return undefined;
 }
+
+/** Why `key` is not one of the videos this API hands out (under the upload prefix), or undefined. */
+export function notAnUpload(key: string, uploadPrefix: string): string | undefined {
+  return key.startsWith(uploadPrefix) && isVideoKey(key)
+    ? undefined
+    : `${JSON.stringify(key)} is not a video under ${uploadPrefix}`;
+}

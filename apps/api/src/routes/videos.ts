@@ -1,14 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DeletedResultSchema, QueuedResultSchema, VideoDetailSchema, isVideoKey } from '@thumbs/model';
+import { DeletedResultSchema, QueuedResultSchema, VideoDetailSchema } from '@thumbs/model';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import type { Pipeline } from '../pipeline.ts';
-import { Videos } from '../feeds/videos.ts';
+import type { Videos } from '../feeds/videos.ts';
 import { requireAdminToken } from './admin-auth.ts';
 import { errors } from './errors.ts';
+import { notAnUpload } from './upload-request.ts';
 
 export interface VideoRouteOptions {
-  pipeline: Pipeline;
+  videos: Videos;
+  uploadPrefix: string;
   adminToken: string;
   readRateLimit: number;
   adminRateLimit: number;
@@ -27,20 +28,7 @@ const VideoQuerySchema = Type.Object(
  * replica does not remember), and the admin actions on it.
  */
 export const videoRoutes: FastifyPluginAsyncTypebox<VideoRouteOptions> = async (app, options) => {
-  const { pipeline } = options;
-  const { config } = pipeline;
-  const videos = new Videos({
-    s3: pipeline.aws.s3,
-    sqs: pipeline.aws.sqs,
-    bucket: pipeline.bucket,
-    bucketName: config.bucket,
-    region: config.region,
-    thumbnailPrefix: config.thumbnailPrefix,
-    failurePrefix: config.failurePrefix,
-    store: pipeline.store,
-    workQueueUrl: () => pipeline.queues.workQueueUrl(),
-    announce: (event) => pipeline.announce(event),
-  });
+  const { videos, uploadPrefix } = options;
   const tags = ['videos'];
   const read = { rateLimit: { max: options.readRateLimit, timeWindow: '1 minute' } };
   const admin = {
@@ -55,14 +43,10 @@ export const videoRoutes: FastifyPluginAsyncTypebox<VideoRouteOptions> = async (
       .code(404)
       .send({ statusCode: 404, error: 'Not Found', message: `${what} ${JSON.stringify(source)}` });
   /** Only videos, under the upload prefix: the admin actions never touch another object. */
-  const badSource = (reply: FastifyReply, source: string) =>
-    source.startsWith(config.uploadPrefix) && isVideoKey(source)
-      ? undefined
-      : reply.code(400).send({
-          statusCode: 400,
-          error: 'Bad Request',
-          message: `${JSON.stringify(source)} is not a video under ${config.uploadPrefix}`,
-        });
+  const badSource = (reply: FastifyReply, source: string) => {
+    const message = notAnUpload(source, uploadPrefix);
+    return message && reply.code(400).send({ statusCode: 400, error: 'Bad Request', message });
+  };
 
   app.get(
     '/api/video',
