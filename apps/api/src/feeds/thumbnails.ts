@@ -1,7 +1,6 @@
 import { parseThumbnailKey, type PipelineEvent } from '@thumbs/model';
 import type { Logger } from '@thumbs/runtime';
 import type { StateStore } from '../state/store.ts';
-import type { IndexEntry } from '../state/thumbnail-index.ts';
 import type { Bucket } from './bucket.ts';
 import { Poller, publicError } from './poller.ts';
 import { thumbnailEntry } from './thumbnail-pages.ts';
@@ -82,8 +81,7 @@ export class ThumbnailFeed {
       })),
       known.size === 0 && entries.length > 0 ? 1 : 0,
     );
-    const added = entries.filter((entry) => index.upsert(entry));
-    await this.options.store.thumbnailsChanged(added, []);
+    await this.options.store.addThumbnails(entries);
   }
 
   /**
@@ -120,23 +118,16 @@ export class ThumbnailFeed {
       pages++;
       const entries = page.objects.flatMap((object) => thumbnailEntry(object, thumbnailPrefix) ?? []);
       count.listedPage(entries, page.truncated, page.objects.at(-1)?.Key);
-      const added: IndexEntry[] = [];
-      for (const entry of entries) {
-        unseen.delete(entry.key);
-        // An entry an event brought keeps the event's time.
-        if (!index.has(entry.key) && index.upsert(entry)) added.push(entry);
-      }
+      for (const entry of entries) unseen.delete(entry.key);
       store.setSource('s3', null);
-      await store.thumbnailsListed(added);
+      await store.thumbnailsListed(entries);
     }
     count.finishWalk();
-    const removed = resumeAfter === undefined ? [...unseen].filter((key) => index.remove(key)) : [];
+    const removed = resumeAfter === undefined ? await store.removeThumbnails([...unseen]) : 0;
     this.lastPages = Math.max(1, pages);
     if (!this.counted) log.info({ ...count.totals, pages }, 'thumbnails counted');
     this.counted = true;
-    if (removed.length)
-      log.info({ removed: removed.length }, 'walk forgot thumbnails the bucket no longer has');
-    await store.thumbnailsChanged([], removed);
+    if (removed) log.info({ removed }, 'walk forgot thumbnails the bucket no longer has');
     store.countChanged();
   }
 }

@@ -131,20 +131,39 @@ export class StateStore {
     this.scheduleMetrics();
   }
 
-  /** Announces index changes (the index is already updated) with fresh URLs for what was added. */
-  async thumbnailsChanged(added: IndexEntry[], removed: string[]): Promise<void> {
-    if (added.length === 0 && removed.length === 0) return;
-    for (const key of removed) this.presign.forget(key);
-    this.emit({ type: 'thumbnails', added: await this.toThumbnails(added), removed });
+  /** Keeps thumbnails (an event's: they are the newest) and tells clients of those the index kept. */
+  async addThumbnails(entries: IndexEntry[]): Promise<void> {
+    await this.announceThumbnails(
+      entries.filter((entry) => this.index.upsert(entry)),
+      [],
+    );
+  }
+
+  /** Forgets thumbnails and tells clients; returns how many the index held. */
+  async removeThumbnails(keys: string[]): Promise<number> {
+    const removed = keys.filter((key) => this.index.remove(key));
+    await this.announceThumbnails([], removed);
+    return removed.length;
+  }
+
+  /**
+   * A page of the listing was walked: offers its thumbnails to the index (one an event brought keeps the
+   * event's time), and tells clients of what entered the snapshot's newest thumbnails.
+   */
+  async thumbnailsListed(entries: IndexEntry[]): Promise<void> {
+    const added = new Set(
+      entries.filter((e) => !this.index.has(e.key) && this.index.upsert(e)).map((e) => e.key),
+    );
+    const shown = this.index.recent(this.snapshotThumbnails).filter((e) => added.has(e.key));
+    if (shown.length > 0)
+      this.emit({ type: 'thumbnails', added: await this.toThumbnails(shown), removed: [] });
     this.scheduleMetrics();
   }
 
-  /** A page of the listing was walked: clients get what it brought into the snapshot's newest thumbnails. */
-  async thumbnailsListed(added: IndexEntry[]): Promise<void> {
-    const keys = new Set(added.map((e) => e.key));
-    const shown = this.index.recent(this.snapshotThumbnails).filter((e) => keys.has(e.key));
-    if (shown.length > 0)
-      this.emit({ type: 'thumbnails', added: await this.toThumbnails(shown), removed: [] });
+  private async announceThumbnails(added: IndexEntry[], removed: string[]): Promise<void> {
+    if (added.length === 0 && removed.length === 0) return;
+    for (const key of removed) this.presign.forget(key);
+    this.emit({ type: 'thumbnails', added: await this.toThumbnails(added), removed });
     this.scheduleMetrics();
   }
 
@@ -167,8 +186,7 @@ export class StateStore {
 
   /** A video was deleted: its thumbnails (their keys given), job and dead letter go, and every client is told. */
   async videoRemoved(source: string, thumbnailKeys: string[]): Promise<void> {
-    const removed = thumbnailKeys.filter((key) => this.index.remove(key));
-    await this.thumbnailsChanged([], removed);
+    await this.removeThumbnails(thumbnailKeys);
     this.jobs.remove(source);
     this.setDlq(this.dlqList.filter((entry) => entry.source !== source));
     this.emit({ type: 'removed', source });
