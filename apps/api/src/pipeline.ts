@@ -98,9 +98,7 @@ export class Pipeline {
       pollMs: config.queuePollMs,
       store: this.store,
       deadLetters: new DeadLetters({
-        s3: this.aws.s3,
         bucket: this.bucket,
-        bucketName: config.bucket,
         failurePrefix: config.failurePrefix,
         maxReceiveCount: config.maxReceiveCount,
         log: log.child({ source: 'dead-letters' }),

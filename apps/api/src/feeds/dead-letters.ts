@@ -4,7 +4,6 @@
  * other reader. A record whose last attempt was final (the receive limit, or a failure no retry can fix) is
  * a dead letter until a message move task that started after it has emptied the DLQ.
  */
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { failureSource, isPermanentFailure, type DlqEntry, type FailureRecord } from '@thumbs/model';
 import type { Logger } from '@thumbs/runtime';
 import type { Bucket } from './bucket.ts';
@@ -15,9 +14,7 @@ export const DEAD_LETTERS_SHOWN = 100;
 const MAX_RECORDS_LISTED = 5000;
 
 export interface DeadLettersOptions {
-  s3: S3Client;
   bucket: Bucket;
-  bucketName: string;
   failurePrefix: string;
   maxReceiveCount: number;
   log: Logger;
@@ -66,14 +63,9 @@ export class DeadLetters {
   }
 
   private async listRecords(): Promise<Listed[]> {
-    const { s3, bucketName, failurePrefix } = this.options;
     const listed: Listed[] = [];
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucketName, Prefix: failurePrefix, ContinuationToken: token }),
-      );
-      for (const object of page.Contents ?? []) {
+    for await (const page of this.options.bucket.listPages(this.options.failurePrefix)) {
+      for (const object of page.objects) {
         if (!object.Key) continue;
         listed.push({
           key: object.Key,
@@ -81,8 +73,8 @@ export class DeadLetters {
           lastModified: object.LastModified?.getTime() ?? 0,
         });
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token && listed.length < MAX_RECORDS_LISTED);
+      if (listed.length >= MAX_RECORDS_LISTED) break;
+    }
     return listed;
   }
 

@@ -11,7 +11,6 @@ import {
   buildS3Event,
   conforms,
   failureKey,
-  parseThumbnailKey,
   readVideoInfoMetadata,
   thumbnailKeys,
   type AttemptEvent,
@@ -24,6 +23,7 @@ import {
 import type { StateStore } from '../state/store.ts';
 import type { IndexEntry } from '../state/thumbnail-index.ts';
 import type { Bucket } from './bucket.ts';
+import { thumbnailEntry } from './thumbnail-pages.ts';
 
 export interface VideosOptions {
   s3: S3Client;
@@ -94,19 +94,14 @@ export class Videos {
 
   /** The video's thumbnails, listed by its prefix: the index keeps only the newest videos'. */
   private async storedThumbnails(source: string): Promise<IndexEntry[]> {
-    const { s3, bucketName, thumbnailPrefix } = this.options;
-    const listed = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucketName,
-        Prefix: `${thumbnailPrefix}${source}/`,
-        MaxKeys: FRAMES.length,
-      }),
-    );
-    return (listed.Contents ?? []).flatMap((object) => {
-      const parsed = object.Key ? parseThumbnailKey(object.Key, thumbnailPrefix) : undefined;
-      if (!object.Key || parsed?.source !== source) return [];
-      const lastModified = object.LastModified?.getTime() ?? 0;
-      return [{ key: object.Key, ...parsed, lastModified, size: object.Size ?? 0 }];
+    const { bucket, thumbnailPrefix } = this.options;
+    const pages = bucket.listPages(`${thumbnailPrefix}${source}/`, { maxKeys: FRAMES.length });
+    const first = await pages.next();
+    await pages.return(undefined);
+    const objects = first.done ? [] : first.value.objects;
+    return objects.flatMap((object) => {
+      const entry = thumbnailEntry(object, thumbnailPrefix);
+      return entry?.source === source ? [entry] : [];
     });
   }
 
