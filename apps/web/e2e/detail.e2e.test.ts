@@ -1,10 +1,17 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roleCredentials } from '@thumbs/local/testing';
-import { docsDir, launchBrowser, makeVideo, startTestStack, type TestStack } from './harness.ts';
+import {
+  docsDir,
+  launchBrowser,
+  makeVideo,
+  openSignedIn,
+  operatorS3,
+  startTestStack,
+  type TestStack,
+} from './harness.ts';
 
 const TIMEOUT = 90_000;
 const CLIP = 'uploads/detail/clip one.mp4';
@@ -19,18 +26,10 @@ describe('video detail against the real local stack', () => {
   beforeAll(async () => {
     [test, browser] = await Promise.all([startTestStack(), launchBrowser()]);
     if (!test.stack.urls.web) throw new Error('the local stack did not start the dashboard');
-    s3 = new S3Client({
-      endpoint: test.stack.urls.aws,
-      region: test.stack.config.region,
-      // Uploaded as a person at the console would: the deploy role's credentials from the stack's endpoint.
-      credentials: roleCredentials(test.stack.authority, 'deployer', 3600),
-      forcePathStyle: true,
-    });
+    s3 = operatorS3(test.stack);
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(TIMEOUT);
-    // Signed in as `npm start`'s link does: admin actions need no token prompt.
-    await page.goto(`${test.stack.urls.web}/#token=${test.stack.token}`);
-    await page.getByTestId('live-badge').getByText('LIVE').waitFor();
+    await openSignedIn(page, test.stack);
   });
 
   afterAll(async () => {

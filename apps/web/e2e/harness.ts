@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { roleCredentials, startLocalStack, type LocalStack, webBuildIsStale } from '@thumbs/local/testing';
 
 export const webDir = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -63,6 +63,22 @@ export function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/** S3 as an operator at the console uses it: the deploy role's credentials from the stack's endpoint. */
+export function operatorS3(stack: LocalStack): S3Client {
+  return new S3Client({
+    endpoint: stack.urls.aws,
+    region: stack.config.region,
+    credentials: roleCredentials(stack.authority, 'deployer', 3600),
+    forcePathStyle: true,
+  });
+}
+
+/** Opens the dashboard signed in as `npm start`'s link does (admin actions need no prompt), once LIVE. */
+export async function openSignedIn(page: Page, stack: LocalStack): Promise<void> {
+  await page.goto(`${stack.urls.web}/#token=${stack.token}`);
+  await page.getByTestId('live-badge').getByText('LIVE').waitFor();
 }
 
 /** A short generated test video (lavfi test pattern), small enough to process in a second or two. */
@@ -122,13 +138,7 @@ export async function seedThumbnails(stack: LocalStack, dir: string, videos: num
     jpeg,
   ]);
   const body = readFileSync(jpeg);
-  const s3 = new S3Client({
-    endpoint: stack.urls.aws,
-    region: stack.config.region,
-    // Seeded as the local tooling seeds: with the deploy role's credentials from the stack's endpoint.
-    credentials: roleCredentials(stack.authority, 'deployer', 3600),
-    forcePathStyle: true,
-  });
+  const s3 = operatorS3(stack);
   const sources = Array.from(
     { length: videos },
     (_, i) => `uploads/bulk/video-${String(i).padStart(4, '0')}.mp4`,

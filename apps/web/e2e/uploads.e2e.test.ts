@@ -1,12 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ffmpegPath } from '@thumbs/runtime';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roleCredentials } from '@thumbs/local/testing';
-import { apiPid, launchBrowser, startTestStack, type TestStack } from './harness.ts';
+import {
+  apiPid,
+  launchBrowser,
+  openSignedIn,
+  operatorS3,
+  startTestStack,
+  type TestStack,
+} from './harness.ts';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -45,15 +51,8 @@ describe('resumable uploads from the dashboard, against the real local stack', (
     context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(TIMEOUT);
-    // The test's own look at the bucket, as an operator at the console (the deploy role).
-    s3 = new S3Client({
-      endpoint: test.stack.urls.aws,
-      region: test.stack.config.region,
-      credentials: roleCredentials(test.stack.authority, 'deployer', 3600),
-      forcePathStyle: true,
-    });
-    await page.goto(`${test.stack.urls.web}/#token=${test.stack.token}`);
-    await page.getByTestId('live-badge').getByText('LIVE').waitFor();
+    s3 = operatorS3(test.stack);
+    await openSignedIn(page, test.stack);
   });
 
   afterAll(async () => {
