@@ -1,4 +1,5 @@
 import { isPermanentFailure, type FailureKind } from '@thumbs/model';
+import { errorMessage } from '@thumbs/runtime';
 
 /** A job failure with its kind: what went wrong, in words a user of the dashboard can act on. */
 export class JobError extends Error {
@@ -31,7 +32,7 @@ export function classifyFailure(error: unknown): {
   message: string;
   unrecoverable: boolean;
 } {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const kind = error instanceof JobError ? error.kind : 'unknown';
   return { kind, message, unrecoverable: error instanceof UnrecoverableError };
 }

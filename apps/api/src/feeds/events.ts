@@ -20,9 +20,15 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { PipelineEventSchema, type PipelineEvent } from '@thumbs/model';
-import { backoffDelay, resolveTopicArn, sleep, topicMaySendPolicy, type Logger } from '@thumbs/runtime';
+import {
+  backoffDelay,
+  errorMessage,
+  resolveTopicArn,
+  sleep,
+  topicMaySendPolicy,
+  type Logger,
+} from '@thumbs/runtime';
 import { Compile } from 'typebox/compile';
-import { errorMessage } from './poller.ts';
 
 /** Between attempts to subscribe or receive while SNS/SQS fail. */
 const SUBSCRIBE_RETRY = { firstMs: 1000, maxMs: 30_000 };

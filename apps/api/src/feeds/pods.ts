@@ -1,8 +1,8 @@
 import { CoreV1Api, KubeConfig, Metrics, Watch, type V1Pod } from '@kubernetes/client-node';
 import type { Pod, PodPhase } from '@thumbs/model';
-import type { Logger } from '@thumbs/runtime';
+import { errorMessage, type Logger } from '@thumbs/runtime';
 import type { StateStore } from '../state/store.ts';
-import { errorMessage, Poller } from './poller.ts';
+import { Poller } from './poller.ts';
 
 const PHASES: readonly string[] = ['Pending', 'Running', 'Succeeded', 'Failed'];
 const UNITS: Record<string, number> = {

@@ -8,11 +8,6 @@ export interface PollerOptions {
   maxBackoffMs?: number;
 }
 
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
-}
-
 /**
  * What a failing source shows in the state (dashboard, /api/state): the kind of error only. AWS's messages
  * name the account, roles and resources, so they go to the log, never to viewers.

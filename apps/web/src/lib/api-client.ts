@@ -29,7 +29,7 @@ export async function apiRequest<T>(
   const text = await response.text();
   const json: unknown = text ? safeJson(text) : undefined;
   if (!response.ok)
-    throw new ApiError(response.status, errorMessage(json) ?? `${response.status} ${response.statusText}`);
+    throw new ApiError(response.status, messageOf(json) ?? `${response.status} ${response.statusText}`);
   return json as T;
 }
 
@@ -41,7 +41,7 @@ function safeJson(text: string): unknown {
   }
 }
 
-function errorMessage(json: unknown): string | undefined {
+function messageOf(json: unknown): string | undefined {
   if (typeof json === 'string' && json) return json;
   if (json && typeof json === 'object' && 'message' in json && typeof json.message === 'string')
     return json.message;
