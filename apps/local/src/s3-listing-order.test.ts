@@ -5,13 +5,41 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareKeys } from './s3-listing-order.ts';
+import fc from 'fast-check';
+import { compareKeys, sortable } from './s3-listing-order.ts';
 import { startLocalAws, type LocalAws } from './testing/local-aws.ts';
 
 const BUCKET = 'thumbnail-pipeline';
-// Mixed case, punctuation, a nested "folder" and a non-ASCII name: where localeCompare and bytes disagree.
-const NAMES = ['b.mp4', 'B.mp4', 'a.mp4', 'C.mp4', '_x.mp4', 'Z/1.mp4', 'z/2.mp4', 'é.mp4', 'e.mp4'];
+// Mixed case, punctuation, a nested "folder", non-ASCII names: where localeCompare and bytes disagree.
+const NAMES = [
+  'b.mp4',
+  'B.mp4',
+  'a.mp4',
+  'C.mp4',
+  '_x.mp4',
+  'Z/1.mp4',
+  'z/2.mp4',
+  'é.mp4',
+  'e.mp4',
+  // Where UTF-16 order and byte order part: an astral letter (surrogates) and one from U+FF00.
+  '𝐀.mp4',
+  'ｚ.mp4',
+];
 const KEYS = NAMES.map((name) => `uploads/order/${name}`);
+
+describe('sortable', () => {
+  it('orders any two strings as their UTF-8 bytes', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 6 });
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        const x = sortable(a);
+        const y = sortable(b);
+        expect(Math.sign(x < y ? -1 : x > y ? 1 : 0)).toBe(Math.sign(compareKeys(a, b)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
 
 describe('S3 listings in byte order', () => {
   let aws: LocalAws;

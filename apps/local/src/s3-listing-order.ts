@@ -29,6 +29,23 @@ export function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
+/**
+ * A string whose UTF-16 order is `key`'s UTF-8 byte order (code point order): the two differ only where a
+ * surrogate meets a character from U+E000 on, so those code units swap places. Most keys come back as they
+ * are, and a sort compares plain strings (a big bucket's listing sorts every key of it).
+ */
+export function sortable(key: string): string {
+  if (!/[\uD800-\uFFFF]/.test(key)) return key;
+  let out = '';
+  for (let i = 0; i < key.length; i++) {
+    const unit = key.charCodeAt(i);
+    out += String.fromCharCode(unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit);
+  }
+  return out;
+}
+
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 function listInByteOrder(
   this: S3StoreLike,
   original: S3StoreLike['listObjects'],
@@ -41,10 +58,14 @@ function listInByteOrder(
   const delimiter = options?.delimiter;
   const maxKeys = options?.maxKeys ?? 1000;
   const startAfter = options?.startAfter ?? options?.marker ?? '';
-  const after = (key: string) => startAfter === '' || compareKeys(key, startAfter) > 0;
+  const start = startAfter === '' ? undefined : sortable(startAfter);
+  const after = (sorted: string) => start === undefined || sorted > start;
   const candidates = [...stored.values()]
-    .filter((object) => object.key.startsWith(prefix) && after(object.key))
-    .sort((a, b) => compareKeys(a.key, b.key));
+    .filter((object) => object.key.startsWith(prefix))
+    .map((object) => ({ object, sorted: sortable(object.key) }))
+    .filter((candidate) => after(candidate.sorted))
+    .sort((a, b) => byString(a.sorted, b.sorted))
+    .map((candidate) => candidate.object);
   const objects: StoredObject[] = [];
   const commonPrefixes = new Set<string>();
   let isTruncated = false;
@@ -52,7 +73,7 @@ function listInByteOrder(
     const rest = object.key.slice(prefix.length);
     const cut = delimiter ? rest.indexOf(delimiter) : -1;
     const common = cut >= 0 ? prefix + rest.slice(0, cut + delimiter!.length) : undefined;
-    if (common !== undefined && (commonPrefixes.has(common) || !after(common))) continue;
+    if (common !== undefined && (commonPrefixes.has(common) || !after(sortable(common)))) continue;
     if (objects.length + commonPrefixes.size >= maxKeys) {
       isTruncated = true;
       break;
@@ -60,7 +81,11 @@ function listInByteOrder(
     if (common === undefined) objects.push(object);
     else commonPrefixes.add(common);
   }
-  return { objects, commonPrefixes: [...commonPrefixes].sort(compareKeys), isTruncated };
+  return {
+    objects,
+    commonPrefixes: [...commonPrefixes].sort((a, b) => byString(sortable(a), sortable(b))),
+    isTruncated,
+  };
 }
 
 let patched: Promise<void> | undefined;
