@@ -6,6 +6,7 @@ export * from './keys.ts';
 export * from './metrics-report.ts';
 export * from './s3-event.ts';
 export * from './schema.ts';
+export * from './server-message-schema.generated.ts';
 export * from './text.ts';
 export * from './video-info.ts';
 export * from './videos.ts';

@@ -1,7 +1,7 @@
 import {
   conforms,
   mergeHistoryPoints,
-  ServerMessageSchema,
+  SERVER_MESSAGE_JSON_SCHEMA,
   type Job,
   type PipelineState,
   type ServerMessage,
@@ -19,7 +19,7 @@ export function parseServerMessage(data: unknown): ServerMessage | undefined {
   } catch {
     return undefined;
   }
-  return conforms(ServerMessageSchema, value) ? (value as ServerMessage) : undefined;
+  return conforms(SERVER_MESSAGE_JSON_SCHEMA, value) ? (value as ServerMessage) : undefined;
 }
 
 /**
