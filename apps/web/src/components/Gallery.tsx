@@ -51,7 +51,7 @@ export function Gallery({ thumbnails: live, total }: { thumbnails: Thumbnail[] |
 
   const groups = useMemo(() => groupByVideo(thumbnails ?? [], frame, search), [thumbnails, frame, search]);
   const allGroups = useMemo(() => groupByVideo(thumbnails ?? [], 'all'), [thumbnails]);
-  const { columns, rowHeight } = layout(width || 800, frame === 'all' ? 3 : 1);
+  const { columns, rowHeight } = layout(width || 800, frame === 'all' ? FRAME_LABELS.length : 1);
   const rows = useMemo(() => chunk(groups, columns), [groups, columns]);
 
   const virtualizer = useVirtualizer({
