@@ -1,6 +1,7 @@
 /**
  * Long keyframe intervals, where the work is decoding from the keyframe before each point: ours and the
- * seed's method (as in worker-bench.ts, through the local S3) against the decode floor, measured in the
+ * seed's method (as in worker-bench.ts, reading the local S3 emulator directly, as a pod reads S3, without
+ * the counting proxy worker-bench.ts puts in between) against the decode floor, measured in the
  * same run: three `ffmpeg -ss T -i local.mp4 -frames:v 1` runs on a local copy, one after the other, the
  * least any method can do (no storage, no probe, no upload).
  */
@@ -14,7 +15,7 @@ import { ffmpegPath } from '@thumbs/runtime';
 import { median, type BenchContext } from './context.ts';
 import { ratioOf, type Figure } from './figures.ts';
 import { largeVideo, sixtySecondClip, type Input } from './inputs.ts';
-import { measure, withBenchStorage } from './worker-bench.ts';
+import { timeJob, withBenchStorage } from './worker-bench.ts';
 
 const run = promisify(execFile);
 
@@ -50,7 +51,7 @@ export async function benchLongGop(ctx: BenchContext): Promise<Figure[]> {
   const repetitions = ctx.quick ? 1 : 3;
   const figures: Figure[] = [];
   const details: Record<string, unknown> = {};
-  await withBenchStorage(ctx, async ({ proxy, authority, upload }) => {
+  await withBenchStorage(ctx, async ({ endpoint, authority, upload }) => {
     for (const input of inputs) {
       const key = await upload(input);
       const runs: Record<'ours' | 'seed' | 'floor', number[]> = { ours: [], seed: [], floor: [] };
@@ -62,8 +63,9 @@ export async function benchLongGop(ctx: BenchContext): Promise<Figure[]> {
           const ms =
             method === 'floor'
               ? await floorMs(input, scratch)
-              : // Unsampled: the floor is not sampled either, and sampling /proc takes CPU from the decoding.
-                (await measure(method, scratch, proxy, authority, key, { sample: false })).ms;
+              : // Straight to the emulator, as a pod reads S3, and unsampled: the floor is neither proxied nor
+                // sampled, and each takes CPU from the decoding on this machine.
+                (await timeJob(method, scratch, endpoint, authority, key, { sample: false })).ms;
           runs[method].push(ms);
           ctx.say(`  ${input.name} ${method}: ${(ms / 1000).toFixed(2)} s`);
         }

@@ -51,23 +51,22 @@ function objectReads(proxy: CountingProxy, key: string): { bytes: number; reques
 const JOB = join(import.meta.dirname, 'worker-job.ts');
 
 /**
- * Runs one method on one video in its own process, signing as the worker role (temporary credentials in its
- * environment, as a pod's SDK holds them); its memory and scratch disk are sampled meanwhile unless
- * `sample` is false (sampling /proc every 20 ms takes CPU from what is timed).
+ * Runs one method on one video in its own process against the S3 at `endpoint`, signing as the worker role
+ * (temporary credentials in its environment, as a pod's SDK holds them); its memory and scratch disk are
+ * sampled meanwhile unless `sample` is false (sampling /proc every 20 ms takes CPU from what is timed).
  */
-export async function measure(
+export async function timeJob(
   method: Run['method'],
   scratch: string,
-  proxy: CountingProxy,
+  endpoint: string,
   authority: IdentityAuthority,
   key: string,
   { sample = true } = {},
-): Promise<Run> {
+): Promise<Usage & { ms: number }> {
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
-  proxy.requests.length = 0;
   const worker = authority.issue('worker', 3600, { deployment: DEPLOYMENT });
-  const child = spawn(process.execPath, [JOB, method, proxy.url, BUCKET, key], {
+  const child = spawn(process.execPath, [JOB, method, endpoint, BUCKET, key], {
     env: {
       ...process.env,
       AWS_REGION: REGION,
@@ -90,12 +89,27 @@ export async function measure(
   const usage: Usage = stop();
   if (code !== 0) throw new Error(`${method} failed on ${key} (exit ${code}): ${stderr.trim()}`);
   const { ms } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { ms: number };
+  return { ms, ...usage };
+}
+
+/** timeJob through the counting proxy, with the bytes and GETs of the object that storage sent. */
+async function measure(
+  method: Run['method'],
+  scratch: string,
+  { proxy, authority }: BenchStorage,
+  key: string,
+): Promise<Run> {
+  proxy.requests.length = 0;
+  const timed = await timeJob(method, scratch, proxy.url, authority, key);
   const reads = objectReads(proxy, key);
-  return { method, ms, ...usage, bytesRead: reads.bytes, requests: reads.requests };
+  return { method, ...timed, bytesRead: reads.bytes, requests: reads.requests };
 }
 
 export interface BenchStorage {
+  /** The emulator behind a proxy that counts what it sends. */
   proxy: CountingProxy;
+  /** The emulator itself, for runs timed with nothing between storage and the job (as in AWS). */
+  endpoint: string;
   authority: IdentityAuthority;
   /** Puts the input into the bucket; gives its key. */
   upload(input: Input): Promise<string>;
@@ -127,6 +141,7 @@ export async function withBenchStorage(
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await work({
       proxy,
+      endpoint: emulator.endpoint,
       authority: emulator.authority,
       upload: async (input) => {
         const key = `uploads/${input.name}`;
@@ -169,15 +184,15 @@ export async function benchWorker(ctx: BenchContext): Promise<Figure[]> {
   ];
 
   const results: Record<string, InputResult> = {};
-  await withBenchStorage(ctx, async ({ proxy, authority, upload }) => {
+  await withBenchStorage(ctx, async (storage) => {
     for (const { id, input } of inputs) {
-      const key = await upload(input);
+      const key = await storage.upload(input);
       const result: InputResult = { input, ours: [], seed: [] };
       // The extra variants are there to show a trend, once each, to keep the whole bench under ~25 minutes.
       const repetitions = ctx.quick ? 1 : (({ clip60: 3, large: 2 } as Record<string, number>)[id] ?? 1);
       const run = async (method: Run['method']) => {
         const scratch = join(ctx.scratchDir, `worker-${method}`);
-        const measured = await measure(method, scratch, proxy, authority, key);
+        const measured = await measure(method, scratch, storage, key);
         result[method].push(measured);
         return measured;
       };

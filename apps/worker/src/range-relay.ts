@@ -52,7 +52,7 @@ export interface RangeRelay {
 }
 
 export const DEFAULT_MIN_WINDOW = 256 * 1024;
-export const DEFAULT_MAX_WINDOW = 1024 * 1024;
+export const DEFAULT_MAX_WINDOW = 8 * 1024 * 1024;
 export const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_STALL_MS = 30_000;
 /** Windows remembered for sequential reads (a few readers at once: ffprobe, then one per seek point). */
