@@ -2,7 +2,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ffmpegPath, ffprobePath } from '@thumbs/runtime';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,17 @@ function comparable(answer: Answer) {
 /** Bytes this process has read through read(2) so far: files (the in-process emulator's) and sockets. */
 function bytesReadByProcess(): number {
   return Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+}
+
+/** The files this process holds open. */
+function openFiles(): string[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/self/fd/${fd}`)];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** The path and query of a URL, as sent: no `..` segments resolved. */
@@ -316,6 +327,34 @@ describe('ranged GetObject served from the emulator files', () => {
     await run(ffmpegPath(), ['-v', 'error', '-y', '-ss', '1', '-i', url, '-frames:v', '1', frame]);
     expect(statSync(frame).size).toBeGreaterThan(500);
     worker.destroy();
+  });
+
+  it('stops reading the file and closes it when the reader hangs up mid-range', async () => {
+    const data = objectFiles(join(dir, 's3'), BUCKET, BIG_KEY)!.data;
+    const readBefore = bytesReadByProcess();
+    const signed = await path(BIG_KEY);
+    await new Promise<void>((resolve, reject) => {
+      const req = request({
+        host: '127.0.0.1',
+        port: proxy.port,
+        path: signed,
+        headers: { range: 'bytes=0-' },
+      });
+      req.on('response', (res) => {
+        expect(res.statusCode).toBe(206);
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    await expect.poll(() => openFiles().includes(data), { timeout: 5000 }).toBe(false);
+    // A few MiB in flight when the reader left, not the 200 MiB asked for.
+    expect(bytesReadByProcess() - readBefore).toBeLessThan(40 * MiB);
+    const after = await get(proxy.port, signed, { range: 'bytes=0-99' });
+    expect(after.body.equals(big.subarray(0, 100))).toBe(true);
   });
 
   it('reads only about the range from disk: 50 ranged 1 MiB reads cost far less than 50 whole-object reads', async () => {

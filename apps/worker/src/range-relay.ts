@@ -196,18 +196,15 @@ export async function openRangeRelay(
       // ffmpeg opens a new connection for every request anyway; closing is what tells it the window ended.
       Connection: 'close',
     });
-    const received: Buffer[] = [];
-    const keep = end - start + 1 <= cacheBytes;
+    let at = start;
     upstream.on('data', (chunk: Buffer) => {
       stats.bytes += chunk.length;
-      if (keep) received.push(chunk);
+      // Kept as they come, chunk by chunk: even a window the reader hangs up on is worth keeping as far as
+      // it came, and joining each window into one buffer cost more CPU (fresh pages) than relaying it.
+      if (known) cache.add(at, chunk);
+      at += chunk.length;
     });
-    try {
-      await pipeline(upstream, res);
-    } finally {
-      // Even a window the reader hung up on is worth keeping as far as it came.
-      if (known) cache.add(start, Buffer.concat(received));
-    }
+    await pipeline(upstream, res);
   }
 
   const server = createServer((req, res) => {
