@@ -15,7 +15,7 @@ import {
 } from '@thumbs/model';
 import { signingWindowSeconds } from '@thumbs/runtime';
 import { extractFrames, frameSeekTimes, probeVideo, type VideoProbe } from './ffmpeg.ts';
-import { jobError } from './failure.ts';
+import { JobError, jobError } from './failure.ts';
 import type { MediaLimits } from './media-tool.ts';
 import { openRangeRelay, type RangeRelayOptions, type RelayStats } from './range-relay.ts';
 
@@ -243,7 +243,9 @@ export async function makeThumbnails(
       });
     } catch (error) {
       if (relay?.superseded()) throw new SourceChangedError(source, false);
-      throw error;
+      throw relay
+        ? slowStorage(error, relay.stats(), media.deadline - settings.timeoutMs, source.key)
+        : error;
     }
     const read = relay && sourceRead(relay.stats());
     if (read) progress.sourceRead?.(read);
@@ -263,6 +265,24 @@ export async function makeThumbnails(
     await relay?.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A job out of time while its reads mostly waited on storage failed because of storage (S3 throttling, a
+ * slow network: slow, yet never silent long enough for the relay to call it stalled), so it is retried
+ * instead of dead-lettered as a file too costly to decode.
+ */
+function slowStorage(error: unknown, stats: RelayStats, startedAt: number, name: string): unknown {
+  const elapsedMs = Date.now() - startedAt;
+  if (!(error instanceof JobError && error.kind === 'timed-out') || stats.waitingMs < elapsedMs / 2)
+    return error;
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  return jobError(
+    'storage',
+    `storage too slow for ${name}: ${(stats.bytes / 1024 / 1024).toFixed(1)} MiB in ${seconds(elapsedMs)} s, ` +
+      `reads waited ${seconds(stats.waitingMs)} s for it`,
+    { cause: error },
+  );
 }
 
 function sourceRead(stats: RelayStats): SourceRead {

@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ffmpegPath } from '@thumbs/runtime';
 import { JobError, UnrecoverableError } from './failure.ts';
 import { inputOptions, probeVideo } from './ffmpeg.ts';
+import { headSource, makeThumbnails } from './process-video.ts';
 import { openRangeRelay, parseRange, type RangeRelay, type RangeRelayOptions } from './range-relay.ts';
 import { makeTestClip } from '@thumbs/local/testing';
 import { startCountingProxy, type CountingProxy } from './testing/counting-proxy.ts';
@@ -122,7 +124,7 @@ describe('range relay', () => {
     const seek = await get(relay.url, 'bytes=1000000-');
     expect(seek.contentRange).toBe(`bytes 1000000-${1000000 + 64 * KiB - 1}/${total}`);
     expect(seek.body.equals(data.subarray(1000000, 1000000 + 64 * KiB))).toBe(true);
-    expect(relay.stats()).toEqual({ requests: windows.length + 1, bytes: total + 64 * KiB, reused: 0 });
+    expect(relay.stats()).toMatchObject({ requests: windows.length + 1, bytes: total + 64 * KiB, reused: 0 });
   });
 
   it('answers reads of bytes fetched before from its cache, across adjacent windows', async () => {
@@ -137,7 +139,7 @@ describe('range relay', () => {
       `bytes=0-${64 * KiB - 1}`,
       `bytes=${64 * KiB}-${128 * KiB - 1}`,
     ]);
-    expect(relay.stats()).toEqual({ requests: 2, bytes: 128 * KiB, reused: 128 * KiB - 1000 + 10 });
+    expect(relay.stats()).toMatchObject({ requests: 2, bytes: 128 * KiB, reused: 128 * KiB - 1000 + 10 });
   });
 
   it('stops a fetch where cached bytes begin, and reads on from the cache', async () => {
@@ -261,5 +263,81 @@ describe('ffmpeg through the relay', () => {
     expect(error).toBeInstanceOf(JobError);
     expect((error as Error).message).toMatch(/^ffprobe could not read uploads\/gone\.mp4: .*404 Not Found/);
     expect((error as Error).message).not.toContain(new URL(relay.url).pathname);
+  });
+});
+
+describe('slow storage', () => {
+  /** The counting proxy holding every GET of the object for `delayMs` before passing it on. */
+  const slowProxy = (delayMs: number) =>
+    startCountingProxy(testbed.local.endpoint, {
+      delayMs: (request) =>
+        request.method === 'GET' && request.path.startsWith(`/${bucket}/`) ? delayMs : 0,
+    });
+
+  it('counts the time readers wait on storage, not the time a slow reader holds storage back', async () => {
+    const slow = await slowProxy(300);
+    try {
+      const { s3 } = clientsVia(slow.url, testbed.local, 'worker', pipeline.deployment);
+      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'uploads/data.bin' }), {
+        expiresIn: 600,
+      });
+      const relay = await openRangeRelay(url, 'uploads/data.bin', { minWindow: 64 * KiB });
+      relays.push(relay);
+      expect((await get(relay.url, `bytes=0-${64 * KiB - 1}`)).status).toBe(206);
+      await expect.poll(() => relay.stats().waitingMs).toBeGreaterThanOrEqual(290);
+    } finally {
+      await slow.close();
+    }
+
+    // Fast storage, a reader taking a chunk every 20 ms: the transfer waits on the reader, paused.
+    const relay = await relayFor('uploads/big.bin', { minWindow: BIG });
+    const reader = (await fetch(relay.url)).body!.getReader();
+    const started = performance.now();
+    while (performance.now() - started < 1500) {
+      await reader.read();
+      await sleep(20);
+    }
+    await reader.cancel();
+    await expect.poll(() => relay.stats().waitingMs).toBeGreaterThan(0);
+    console.info(`slow reader for 1.5 s: ${relay.stats().waitingMs.toFixed(0)} ms waiting on storage`);
+    expect(relay.stats().waitingMs).toBeLessThan(500);
+  });
+
+  it('fails a job that runs out of time waiting on slow (never silent) storage as a storage error, retried', async () => {
+    const clip = join(dir, 'slow-storage.mp4');
+    await makeTestClip(clip, {
+      seconds: 3,
+      filter: 'noise=alls=20:allf=t',
+      extra: ['-movflags', '+faststart'],
+    });
+    const key = 'uploads/slow storage.mp4';
+    await putObject(deployer(), bucket, key, await readFile(clip));
+    const slow = await slowProxy(150);
+    const { s3 } = clientsVia(slow.url, testbed.local, 'worker', pipeline.deployment);
+    try {
+      const source = await headSource(s3, bucket, key);
+      const settings = {
+        s3,
+        bucket,
+        thumbnailPrefix: 'thumbnails/',
+        maxWidth: 320,
+        quality: 5,
+        timeoutMs: 2500,
+        // 16 KiB at a time, each 150 ms late: a few hundred KiB a second, far below what decoding takes.
+        rangeRelay: { minWindow: 16 * KiB, maxWindow: 16 * KiB },
+      };
+      const error = await makeThumbnails(settings, source!).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobError);
+      expect(error).not.toBeInstanceOf(UnrecoverableError);
+      expect(error).toMatchObject({
+        kind: 'storage',
+        message: expect.stringMatching(
+          /^storage too slow for uploads\/slow storage\.mp4: .* MiB in 2\.\d s, reads waited/,
+        ),
+      });
+    } finally {
+      s3.destroy();
+      await slow.close();
+    }
   });
 });

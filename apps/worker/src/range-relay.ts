@@ -10,6 +10,7 @@ import {
 import { Agent as HttpsAgent, get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { setNewest } from '@thumbs/runtime';
 import { createWindowCache } from './window-cache.ts';
@@ -40,6 +41,11 @@ export interface RelayStats {
   bytes: number;
   /** Bytes answered from windows fetched earlier, without asking the source again. */
   reused: number;
+  /**
+   * Milliseconds readers waited on storage: from each fetch until its last byte, less the time the reader
+   * was not keeping up (the transfer paused); summed over reads at the same time.
+   */
+  waitingMs: number;
 }
 
 export interface RangeRelay {
@@ -90,7 +96,7 @@ export async function openRangeRelay(
   const minWindow = options.minWindow ?? DEFAULT_MIN_WINDOW;
   const maxWindow = Math.max(minWindow, options.maxWindow ?? DEFAULT_MAX_WINDOW);
   const path = `/${randomBytes(16).toString('hex')}/${encodeURIComponent(basename(name) || 'video')}`;
-  const stats: RelayStats = { requests: 0, bytes: 0, reused: 0 };
+  const stats: RelayStats = { requests: 0, bytes: 0, reused: 0, waitingMs: 0 };
   const cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
   const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   const cache = createWindowCache(cacheBytes);
@@ -174,6 +180,7 @@ export async function openRangeRelay(
 
     // Stop short of bytes already cached: the reader asks again from there and gets them from the cache.
     const end = Math.min(range?.end ?? Infinity, start + window - 1, cache.nextStart(start) - 1);
+    const asked = performance.now();
     const upstream = await fetchRange(`bytes=${start}-${end}`, aborted.signal);
     const contentRange = upstream.headers['content-range'];
     const status = upstream.statusCode ?? 502;
@@ -196,6 +203,7 @@ export async function openRangeRelay(
       // ffmpeg opens a new connection for every request anyway; closing is what tells it the window ended.
       Connection: 'close',
     });
+    countWaiting(upstream, asked, (ms) => (stats.waitingMs += ms));
     let at = start;
     upstream.on('data', (chunk: Buffer) => {
       stats.bytes += chunk.length;
@@ -228,6 +236,21 @@ export async function openRangeRelay(
         server.close(() => resolve());
       }),
   };
+}
+
+/** Reports the milliseconds from `asked` until `body` ends, less those it spent paused by its reader. */
+function countWaiting(body: IncomingMessage, asked: number, report: (ms: number) => void): void {
+  let paused = 0;
+  let pausedAt: number | undefined;
+  body.on('pause', () => (pausedAt ??= performance.now()));
+  body.on('resume', () => {
+    if (pausedAt !== undefined) paused += performance.now() - pausedAt;
+    pausedAt = undefined;
+  });
+  body.once('close', () => {
+    const now = performance.now();
+    report(now - asked - paused - (pausedAt === undefined ? 0 : now - pausedAt));
+  });
 }
 
 /** Storage errors pass through; a 200 to a ranged GET (a server ignoring ranges) is not usable here. */

@@ -5,7 +5,8 @@
  * - `too-large`: over a limit of the job (pixels, memory, frames read or decoded).
  * - `timed-out`: the media work (ffprobe, ffmpeg) ran past the job's wall-time limit: a never-ending or too
  *   expensive stream, which another attempt would only repeat. Storage that stalls is not this: the range
- *   relay gives up on a read that receives nothing for a while, and ffmpeg's error is then `storage`.
+ *   relay gives up on a read that receives nothing for a while, and ffmpeg's error is then `storage`; nor is
+ *   storage so slow that the job's reads spent most of its time waiting on it (also `storage`).
  * - `storage`: S3 or the network failed, stalled or throttled (the relay's reads, HEADs, uploads).
  * - `interrupted`: the worker was stopped (scale-in, deploy) before the job finished.
  */
