@@ -31,9 +31,12 @@ const relays: RangeRelay[] = [];
 const data = randomBytes(3 * 1024 * 1024 + 123);
 const BIG = 64 * 1024 * 1024;
 
-/** A presigned GET as the worker makes it, through the counting proxy to see what the relay asks of storage. */
-function presign(key: string): Promise<string> {
-  const { s3 } = clientsVia(proxy.url, testbed.local, 'worker', pipeline.deployment);
+/**
+ * A presigned GET as the worker makes it, through the counting proxy (or another at `endpoint`) to see what the
+ * relay asks of storage.
+ */
+function presign(key: string, endpoint = proxy.url): Promise<string> {
+  const { s3 } = clientsVia(endpoint, testbed.local, 'worker', pipeline.deployment);
   return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 600 });
 }
 
@@ -277,10 +280,7 @@ describe('slow storage', () => {
   it('counts the time readers wait on storage, not the time a slow reader holds storage back', async () => {
     const slow = await slowProxy(300);
     try {
-      const { s3 } = clientsVia(slow.url, testbed.local, 'worker', pipeline.deployment);
-      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'uploads/data.bin' }), {
-        expiresIn: 600,
-      });
+      const url = await presign('uploads/data.bin', slow.url);
       const relay = await openRangeRelay(url, 'uploads/data.bin', { minWindow: 64 * KiB });
       relays.push(relay);
       expect((await get(relay.url, `bytes=0-${64 * KiB - 1}`)).status).toBe(206);
